@@ -1,0 +1,37 @@
+"""BaseImage: the Java runtime image every product image starts from (the seed's wso2/k8s-base)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from .registry import RegistryTarget
+
+
+@dataclass(frozen=True)
+class BaseImageArgs:
+    context: Path  # written by wso2k8s.pack.context.write_base_context
+    repository: str  # e.g. wso2/k8s-base
+    tag: str
+    registry: RegistryTarget
+
+
+class BaseImage(pulumi.ComponentResource):
+    image: docker.Image
+    repo_digest: pulumi.Output[str]  # registry/repository@sha256:…, what product images build FROM
+
+    def __init__(self, name: str, args: BaseImageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("wso2k8s:image:BaseImage", name, None, opts)
+        self.image = docker.Image(
+            name,
+            image_name=args.registry.image_name(args.repository, args.tag),
+            build=docker.DockerBuildArgs(context=str(args.context), dockerfile=str(args.context / "Dockerfile"),
+                                         platform="linux/amd64"),
+            registry=args.registry.registry_args(),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.repo_digest = self.image.repo_digest
+        self.register_outputs({"repo_digest": self.repo_digest})

@@ -1,0 +1,126 @@
+"""CarbonCluster: the Carbon members as pods (the seed's ReplicationController `wso2is`), and their Secret.
+
+A ReplicationController does not roll its pods when the pod template changes. So the RC's name carries a hash
+of its pod template (`wso2is-<hash>`): a new image or setting makes Pulumi create the new RC first, wait until
+its pods are ready, and only then delete the old one, like `kubectl rolling-update` did. The Service selects
+the labels both share, so the old members serve until the new ones are ready. `workload.kind: Deployment`
+gets the same from Kubernetes itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from wso2k8s.settings import Settings
+
+SECRETS_DIR = "/run/secrets/wso2carbon"  # read by the image's docker-entrypoint.sh
+TEMPLATE_HASH_LABEL = "wso2k8s.io/pod-template-hash"
+
+
+@dataclass(frozen=True)
+class CarbonClusterArgs:
+    settings: Settings
+    image: pulumi.Input[str]  # repo digest of the ProductImage
+    service_account_name: pulumi.Input[str]
+    labels: dict[str, str]  # shared by every generation of pods; the Service selects these
+    admin_password: pulumi.Output[str]  # secret Outputs only
+    keystore_password: pulumi.Output[str]
+
+
+class CarbonCluster(pulumi.ComponentResource):
+    secret: k8s.core.v1.Secret
+    workload: k8s.core.v1.ReplicationController | k8s.apps.v1.Deployment
+    selector: dict[str, str]  # what a Service must select to reach every member
+    workload_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CarbonClusterArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("wso2k8s:kubernetes:CarbonCluster", name, None, opts)
+        s = args.settings
+        child = pulumi.ResourceOptions(parent=self)
+        self.selector = dict(args.labels)
+        self.secret = k8s.core.v1.Secret(
+            f"{name}-secret",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{s.name}-secrets", namespace=s.kubernetes.namespace,
+                                                labels=args.labels),
+            type="Opaque",
+            # Marked secret once more here, so the Secret stays encrypted in the state whatever the caller passed.
+            string_data=pulumi.Output.secret({"admin_password": args.admin_password,
+                                              "keystore_password": args.keystore_password}),
+            opts=child)
+
+        pod_spec = pulumi.Output.all(args.image, args.service_account_name).apply(
+            lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets"))
+        template_hash = pod_spec.apply(lambda spec: _hash(spec))
+        annotations = {} if s.workload.await_ready else {"pulumi.com/skipAwait": "true"}
+
+        if s.workload.kind == "ReplicationController":
+            labels = template_hash.apply(lambda h: {**args.labels, TEMPLATE_HASH_LABEL: h})
+            self.workload = k8s.core.v1.ReplicationController(
+                f"{name}-rc",
+                metadata={"name": template_hash.apply(lambda h: f"{s.name}-{h}"),
+                          "namespace": s.kubernetes.namespace, "labels": args.labels, "annotations": annotations},
+                spec={"replicas": s.workload.replicas, "selector": labels,
+                      "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
+        else:
+            self.workload = k8s.apps.v1.Deployment(
+                f"{name}-deployment",
+                metadata={"name": s.name, "namespace": s.kubernetes.namespace, "labels": args.labels,
+                          "annotations": annotations},
+                spec={"replicas": s.workload.replicas, "selector": {"matchLabels": args.labels},
+                      "strategy": {"type": "RollingUpdate",
+                                   "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+                      "template": {"metadata": {"labels": args.labels,
+                                                "annotations": template_hash.apply(
+                                                    lambda h: {TEMPLATE_HASH_LABEL: h})},
+                                   "spec": pod_spec}},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
+        self.workload_name = self.workload.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
+        self.register_outputs({"workload_name": self.workload_name, "selector": self.selector})
+
+
+def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name: str) -> dict[str, Any]:
+    """The pod of one Carbon member. Plain data so that its hash names the RC generation."""
+    https = s.shifted(s.port("servlet-https"))
+    probe = {"httpGet": {"scheme": "HTTPS", "port": https, "path": s.workload.probes.path},
+             "periodSeconds": s.workload.probes.period_seconds, "timeoutSeconds": 5}
+    uid = s.base_image.user_id
+    return {
+        "serviceAccountName": service_account,
+        "securityContext": {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid},
+        "terminationGracePeriodSeconds": 30,
+        "containers": [{
+            "name": s.name,
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            # Container port names are limited to 15 characters (thrift-entitlement has 18): numbers only.
+            "ports": [{"containerPort": s.shifted(p), "protocol": "TCP"} for p in s.ports],
+            "env": [
+                {"name": "JAVA_OPTS", "value": s.workload.java_opts},
+                {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            ],
+            "resources": {
+                "requests": {"cpu": s.workload.resources.cpu_request, "memory": s.workload.resources.memory_request},
+                "limits": {"cpu": s.workload.resources.cpu_limit, "memory": s.workload.resources.memory_limit},
+            },
+            # Startup may take minutes on a real pack; liveness starts counting only after it.
+            "startupProbe": {**probe, "failureThreshold": s.workload.probes.failure_threshold,
+                             "initialDelaySeconds": s.workload.probes.initial_delay_seconds},
+            "readinessProbe": {**probe, "failureThreshold": 3},
+            "livenessProbe": {**probe, "failureThreshold": 6},
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            "volumeMounts": [{"name": "wso2carbon-secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
+        }],
+        "volumes": [{"name": "wso2carbon-secrets",
+                     "secret": {"secretName": secret_name, "defaultMode": 0o440}}],
+    }
+
+
+def _hash(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]

@@ -1,0 +1,117 @@
+"""The whole graph of one stack: base image → product image per profile → RBAC, members, Service."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
+from wso2k8s.settings import Settings, load_stack_settings
+
+from .base_image import BaseImage, BaseImageArgs
+from .carbon_cluster import CarbonCluster, CarbonClusterArgs
+from .carbon_service import CarbonService, CarbonServiceArgs
+from .membership_access import MembershipAccess, MembershipAccessArgs
+from .product_image import ProductImage, ProductImageArgs
+from .registry import RegistryTarget
+
+LOCAL_KUBECONFIG = Path(os.environ.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes")) / "cluster" / "kubeconfig"
+
+
+@dataclass
+class ProfileGraph:
+    image: ProductImage
+    access: MembershipAccess
+    cluster: CarbonCluster
+    service: CarbonService
+
+
+@dataclass
+class StackGraph:
+    base: BaseImage
+    profiles: dict[str, ProfileGraph] = field(default_factory=dict)
+
+
+def labels_for(s: Settings, stack: str) -> dict[str, str]:
+    """Computed once; the Service's selector and every object's labels come from here."""
+    return {"app.kubernetes.io/name": s.name, "app.kubernetes.io/instance": f"{s.name}-{stack}",
+            "app.kubernetes.io/part-of": s.product, "app.kubernetes.io/managed-by": "wso2-kubernetes",
+            "wso2k8s.io/profile": s.profile, "name": s.name}  # `name`: the seed's own label
+
+
+def build_graph(prepared: PreparedStack) -> StackGraph:
+    stack = prepared.stack
+    first = stack.profiles[0]
+    registry = _registry(first, stack.secrets.registry_password)
+    provider = k8s.Provider(
+        "cluster",
+        kubeconfig=first.kubernetes.kubeconfig or str(LOCAL_KUBECONFIG),  # a path: no token in the state
+        context=first.kubernetes.context,
+        # Client-side apply works on every server; Kubernetes 1.20's server-side apply is still beta.
+        enable_server_side_apply=False,
+    )
+    base = BaseImage("base-image", BaseImageArgs(prepared.base_context, first.base_image.name,
+                                                 first.base_image.tag, registry))
+    graph = StackGraph(base)
+    for profile in prepared.profiles:
+        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, prepared)
+    return graph
+
+
+def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
+             prepared: PreparedStack) -> ProfileGraph:
+    s, secrets = p.settings, prepared.stack.secrets
+    labels = labels_for(s, prepared.stack.stack)
+    k8s_opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
+    depends: list[pulumi.Resource] = []
+    if s.kubernetes.create_namespace:
+        depends.append(k8s.core.v1.Namespace(f"{s.profile}-namespace",
+                                             metadata={"name": s.kubernetes.namespace, "labels": labels},
+                                             opts=pulumi.ResourceOptions(provider=provider)))
+    scoped = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=depends))
+    image = ProductImage(f"{s.profile}-image", ProductImageArgs(
+        p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
+        s.product_image.tag, base, registry))
+    access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(s.name, s.kubernetes.namespace, labels),
+                              opts=scoped)
+    cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
+        settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
+        admin_password=pulumi.Output.secret(secrets.admin_password),
+        keystore_password=pulumi.Output.secret(secrets.keystore_password)),
+        opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(depends_on=[access])))
+    service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
+    return ProfileGraph(image, access, cluster, service)
+
+
+def _registry(s: Settings, password: str | None) -> RegistryTarget:
+    secret = pulumi.Output.secret(password) if password is not None else None
+    return RegistryTarget(s.registry.server, s.registry.username, secret)
+
+
+def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
+    """Stack outputs a user wants after `pulumi up` (and the main job prints)."""
+    by_name = {p.settings.profile: p.settings for p in prepared.profiles}
+    pulumi.export("base_image", graph.base.repo_digest)
+    pulumi.export("product_images", {name: g.image.repo_digest for name, g in graph.profiles.items()})
+    pulumi.export("service_names", {name: g.service.service_name for name, g in graph.profiles.items()})
+    pulumi.export("workloads", {name: g.cluster.workload_name for name, g in graph.profiles.items()})
+    pulumi.export("console_urls", {name: g.service.console_url for name, g in graph.profiles.items()})
+    pulumi.export("console_url", next(iter(graph.profiles.values())).service.console_url)
+    pulumi.export("namespace", prepared.stack.profiles[0].kubernetes.namespace)
+    pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
+
+
+def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_keys: set[str],
+           build_dir: Path | None = None) -> StackGraph:
+    """The whole program: settings → inputs checked, contexts written → resources → outputs.
+    Raises SettingsError before registering anything when the settings or the files they name are wrong."""
+    stack = load_stack_settings(project_dir, stack_name, values, secret_keys)
+    prepared = prepare(stack, project_dir, build_dir or project_dir / "build")
+    graph = build_graph(prepared)
+    export_outputs(graph, prepared)
+    return graph

@@ -1,0 +1,42 @@
+"""ProductImage: one Carbon product profile, configured, pushed and referenced by digest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_docker as docker
+
+from .base_image import BaseImage
+from .registry import RegistryTarget
+
+
+@dataclass(frozen=True)
+class ProductImageArgs:
+    context: Path  # written by wso2k8s.pack.context.write_product_context
+    repository: str  # e.g. wso2/is-5.1.0
+    tag: str
+    base: BaseImage
+    registry: RegistryTarget
+
+
+class ProductImage(pulumi.ComponentResource):
+    image: docker.Image
+    repo_digest: pulumi.Output[str]  # the RC's pods run exactly this
+
+    def __init__(self, name: str, args: ProductImageArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("wso2k8s:image:ProductImage", name, None, opts)
+        self.image = docker.Image(
+            name,
+            image_name=args.registry.image_name(args.repository, args.tag),
+            build=docker.DockerBuildArgs(
+                context=str(args.context), dockerfile=str(args.context / "Dockerfile"), platform="linux/amd64",
+                # FROM the base by digest: a rebuilt base always rebuilds the product, never a stale mix.
+                args={"BASE_IMAGE": args.base.repo_digest},
+            ),
+            registry=args.registry.registry_args(),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.base]),
+        )
+        self.repo_digest = self.image.repo_digest
+        self.register_outputs({"repo_digest": self.repo_digest})

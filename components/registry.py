@@ -1,0 +1,23 @@
+"""Where images are pushed and pulled from; credentials only as secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_docker as docker
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    server: str  # host[:port]
+    username: str | None = None
+    password: pulumi.Output[str] | None = field(default=None, repr=False)  # always a secret Output
+
+    def image_name(self, repository: str, tag: str) -> str:
+        return f"{self.server}/{repository}:{tag}"
+
+    def registry_args(self) -> docker.RegistryArgs:
+        if self.username is None:
+            return docker.RegistryArgs(server=self.server)
+        return docker.RegistryArgs(server=self.server, username=self.username, password=self.password)

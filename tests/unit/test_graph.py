@@ -1,0 +1,242 @@
+"""The Pulumi graph under mocks: what depends on what, and the values that must agree."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+
+from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, stack_settings
+from wso2k8s.pack.inspect import PackInfo
+from wso2k8s.prepare import PreparedProfile, PreparedStack
+
+
+@dataclass
+class Recorded:
+    typ: str
+    name: str
+    inputs: dict[str, Any]
+    provider: str | None
+
+
+@dataclass
+class Mocks(pulumi.runtime.Mocks):
+    resources: list[Recorded] = field(default_factory=list)
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        outputs = dict(args.inputs)
+        if args.typ == "docker:index/image:Image":
+            repo = args.inputs["imageName"].rsplit(":", 1)[0]
+            outputs["repoDigest"] = f"{repo}@sha256:{hashlib.sha256(args.name.encode()).hexdigest()}"
+        self.resources.append(Recorded(args.typ, args.name, dict(args.inputs), args.provider))
+        return f"{args.name}-id", outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+    def one(self, typ: str) -> Recorded:
+        found = [r for r in self.resources if r.typ == typ]
+        assert len(found) == 1, f"{typ}: {[r.name for r in found]}"
+        return found[0]
+
+
+def prepared_stack(**config: Any) -> PreparedStack:
+    stack = stack_settings(**config)
+    pack = PackInfo(Path("/nonexistent/wso2is-5.1.0.zip"), "wso2is-5.1.0", "WSO2 Identity Server", "IS", "5.1.0",
+                    "0" * 64)
+    profiles = [PreparedProfile(s, pack, Path(f"/tmp/ctx/{s.profile}")) for s in stack.profiles]
+    return PreparedStack(stack, Path("/tmp/ctx/base"), profiles)
+
+
+@pytest.fixture
+def mocks() -> Mocks:
+    m = Mocks()
+    pulumi.runtime.set_mocks(m, project="wso2-kubernetes", stack="unit", preview=False)
+    return m
+
+
+def build(**config: Any) -> Any:
+    from components.graph import build_graph
+
+    return build_graph(prepared_stack(**config))
+
+
+def settle(*outputs: pulumi.Output[Any]) -> pulumi.Output[list[Any]]:
+    return pulumi.Output.all(*outputs)
+
+
+def registered(graph: Any) -> pulumi.Output[list[Any]]:
+    """Resolves once every resource of the graph is registered with the mocks."""
+    ends = [graph.base.repo_digest]
+    for g in graph.profiles.values():
+        ends += [g.image.repo_digest, g.cluster.workload_name, g.service.service_name,
+                 g.access.service_account_name]
+    return pulumi.Output.all(*ends)
+
+
+@pulumi.runtime.test
+def test_product_image_builds_from_the_base_image_digest(mocks: Mocks) -> Any:
+    graph = build()
+
+    def check(values: list[Any]) -> None:
+        base_digest, product_digest = values
+        images = {r.name: r for r in mocks.resources if r.typ == "docker:index/image:Image"}
+        assert set(images) == {"base-image", "default-image"}
+        assert images["default-image"].inputs["build"]["args"]["BASE_IMAGE"] == base_digest
+        assert images["base-image"].inputs["imageName"] == "127.0.0.1:5000/wso2/k8s-base:1.0.0"
+        assert images["default-image"].inputs["imageName"] == "127.0.0.1:5000/wso2/is-5.1.0:1.0.0"
+        assert product_digest.startswith("127.0.0.1:5000/wso2/is-5.1.0@sha256:")
+
+    return settle(graph.base.repo_digest, graph.profiles["default"].image.repo_digest).apply(check)
+
+
+@pulumi.runtime.test
+def test_replication_controller_runs_the_product_digest_with_the_seed_ports(mocks: Mocks) -> Any:
+    graph = build()
+    profile = graph.profiles["default"]
+
+    def check(values: list[Any]) -> None:
+        digest, _ = values
+        rc = mocks.one("kubernetes:core/v1:ReplicationController")
+        pod = rc.inputs["spec"]["template"]["spec"]
+        container = pod["containers"][0]
+        assert container["image"] == digest
+        assert [p["containerPort"] for p in container["ports"]] == [9763, 9443, 8000, 10500]
+        assert all(p["protocol"] == "TCP" for p in container["ports"])
+        assert rc.inputs["spec"]["replicas"] == 1
+        assert rc.inputs["metadata"]["name"].startswith("wso2is-")
+        # probes: HTTPS on the console port
+        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+            assert container[probe]["httpGet"] == {"scheme": "HTTPS", "port": 9443, "path": "/carbon/admin/login.jsp"}
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] == 802
+        assert container["resources"]["limits"]["memory"] == "2Gi"
+        assert {"name": "JAVA_OPTS", "value": "-Xms256m -Xmx1024m"} in container["env"]
+
+    return settle(profile.image.repo_digest, profile.cluster.workload_name).apply(check)
+
+
+@pulumi.runtime.test
+def test_service_is_the_seeds_nodeport_service_and_selects_the_pods(mocks: Mocks) -> Any:
+    graph = build()
+    profile = graph.profiles["default"]
+
+    def check(values: list[Any]) -> None:
+        url = values[1]
+        svc = mocks.one("kubernetes:core/v1:Service")
+        rc = mocks.one("kubernetes:core/v1:ReplicationController")
+        spec = svc.inputs["spec"]
+        assert svc.inputs["metadata"]["name"] == "wso2is"
+        assert spec["type"] == "NodePort"
+        assert spec["sessionAffinity"] == "ClientIP"
+        ports = {p["name"]: (p["port"], p["targetPort"], p["nodePort"], p["protocol"]) for p in spec["ports"]}
+        assert ports == {"servlet-http": (9763, 9763, 32001, "TCP"), "servlet-https": (9443, 9443, 32002, "TCP"),
+                         "kdc-server": (8000, 8000, 32003, "TCP"),
+                         "thrift-entitlement": (10500, 10500, 32004, "TCP")}
+        pod_labels = rc.inputs["spec"]["template"]["metadata"]["labels"]
+        assert spec["selector"].items() <= pod_labels.items()
+        assert rc.inputs["spec"]["selector"] == pod_labels
+        assert spec["selector"]["name"] == "wso2is"  # the seed's label
+        assert url == "https://localhost:32002/carbon/"
+
+    return settle(registered(graph), profile.service.console_url).apply(check)
+
+
+@pulumi.runtime.test
+def test_rbac_is_bound_to_the_service_account_the_pods_use(mocks: Mocks) -> Any:
+    graph = build()
+
+    def check(_: Any) -> None:
+        sa = mocks.one("kubernetes:core/v1:ServiceAccount")
+        role = mocks.one("kubernetes:rbac.authorization.k8s.io/v1:Role")
+        binding = mocks.one("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        rc = mocks.one("kubernetes:core/v1:ReplicationController")
+        assert role.inputs["rules"] == [{"apiGroups": [""], "resources": ["endpoints", "pods"],
+                                         "verbs": ["get", "list"]}]
+        assert binding.inputs["roleRef"]["name"] == role.inputs["metadata"]["name"]
+        assert binding.inputs["subjects"] == [{"kind": "ServiceAccount", "name": sa.inputs["metadata"]["name"],
+                                               "namespace": "default"}]
+        assert rc.inputs["spec"]["template"]["spec"]["serviceAccountName"] == sa.inputs["metadata"]["name"]
+
+    return registered(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_every_kubernetes_object_goes_through_the_stack_provider(mocks: Mocks) -> Any:
+    graph = build()
+
+    def check(_: Any) -> None:
+        k8s = [r for r in mocks.resources if r.typ.startswith("kubernetes:") and not r.typ.startswith(
+            "pulumi:providers")]
+        assert len(k8s) == 6  # SA, Role, RoleBinding, Secret, RC, Service
+        assert all(r.provider and "pulumi:providers:kubernetes::cluster" in r.provider for r in k8s)
+        provider = mocks.one("pulumi:providers:kubernetes")
+        assert provider.inputs["kubeconfig"].endswith("/cluster/kubeconfig")  # a path, no token in state
+        assert provider.inputs["enableServerSideApply"] == "false"
+
+    return registered(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_passwords_stay_secret_outputs(mocks: Mocks) -> Any:
+    graph = build()
+    secret = graph.profiles["default"].cluster.secret
+
+    async def check_secret() -> None:
+        data = secret.string_data
+        assert await data.is_secret()
+        values = await data.future()
+        assert values == {"admin_password": ADMIN_PASSWORD, "keystore_password": KEYSTORE_PASSWORD}
+        rc = mocks.one("kubernetes:core/v1:ReplicationController")
+        assert ADMIN_PASSWORD not in repr(rc.inputs) and KEYSTORE_PASSWORD not in repr(rc.inputs)
+
+    return pulumi.Output.from_input(secret.string_data).apply(lambda _: pulumi.Output.from_input(
+        check_secret()))
+
+
+@pulumi.runtime.test
+def test_a_changed_pod_template_names_a_new_replication_controller(mocks: Mocks) -> Any:
+    first = build()
+    second_mocks = Mocks()
+    pulumi.runtime.set_mocks(second_mocks, project="wso2-kubernetes", stack="unit", preview=False)
+    second = build(workload={"java_opts": "-Xmx2g"})
+
+    def check(names: list[str]) -> None:
+        assert names[0] != names[1]
+        assert names[0].startswith("wso2is-") and names[1].startswith("wso2is-")
+
+    return settle(first.profiles["default"].cluster.workload_name,
+                  second.profiles["default"].cluster.workload_name).apply(check)
+
+
+@pulumi.runtime.test
+def test_deployment_kind_keeps_the_seed_name_and_rolls_by_itself(mocks: Mocks) -> Any:
+    graph = build(workload={"kind": "Deployment", "replicas": 3})
+
+    def check(_: Any) -> None:
+        dep = mocks.one("kubernetes:apps/v1:Deployment")
+        assert dep.inputs["metadata"]["name"] == "wso2is"
+        assert dep.inputs["spec"]["replicas"] == 3
+        assert dep.inputs["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
+        assert not [r for r in mocks.resources if r.typ == "kubernetes:core/v1:ReplicationController"]
+
+    return registered(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_port_offset_moves_container_and_target_ports_not_node_ports(mocks: Mocks) -> Any:
+    graph = build(port_offset=1)
+
+    def check(_: Any) -> None:
+        svc = mocks.one("kubernetes:core/v1:Service")
+        https = next(p for p in svc.inputs["spec"]["ports"] if p["name"] == "servlet-https")
+        assert (https["port"], https["targetPort"], https["nodePort"]) == (9443, 9444, 32002)
+        rc = mocks.one("kubernetes:core/v1:ReplicationController")
+        container = rc.inputs["spec"]["template"]["spec"]["containers"][0]
+        assert container["readinessProbe"]["httpGet"]["port"] == 9444
+
+    return registered(graph).apply(check)

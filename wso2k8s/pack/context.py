@@ -1,0 +1,172 @@
+"""Lay out the Docker build contexts of the base image and of a product image.
+
+product context:
+  Dockerfile             FROM the base image (by digest, a build arg)
+  pack/<root>/...        the unpacked pack: its own, cached layer
+  overlay/<root>/...     rendered conf files + file_list jars: the thin layer
+  docker-entrypoint.sh   puts mounted secrets into the conf files, then runs bin/wso2server.sh
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..settings.schema import Settings
+from .inspect import PackInfo
+from .render import SECRET_NAMES, TEMPLATES, render_conf
+
+HOME = "/home/wso2carbon"
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file the settings name that is missing or broken; the loader's provenance turns it into a Problem."""
+
+    key: str  # dotted settings key, e.g. file_list[2]
+    message: str
+    fix: str
+
+
+class ContextError(Exception):
+    def __init__(self, problems: list[FileProblem]):
+        super().__init__("; ".join(p.message for p in problems))
+        self.problems = problems
+
+
+def carbon_home(pack: PackInfo) -> str:
+    return f"{HOME}/{pack.root}"
+
+
+def write_base_context(settings: Settings, out: Path, project_dir: Path) -> Path:
+    """The base image's context; with a JDK archive it is copied in (after its checksum was checked)."""
+    java = settings.base_image.java
+    _reset(out)
+    archive_name = ""
+    if java.source == "archive":
+        assert java.archive is not None
+        archive = _resolve(project_dir, java.archive)
+        archive_name = "jdk.tar.gz"
+        _link_or_copy(archive, out / archive_name)
+    dockerfile = TEMPLATES.get_template("docker/base.Dockerfile.j2").render(
+        java=java, os_image=settings.base_image.os_image, apt_mirror=settings.base_image.apt_mirror,
+        user_id=settings.base_image.user_id, archive_name=archive_name)
+    _write_if_changed(out / "Dockerfile", dockerfile.encode())
+    return out
+
+
+def check_files(settings: Settings, project_dir: Path) -> list[FileProblem]:
+    """The user-supplied files the settings name: file_list jars and a JDK archive. Checked before any
+    resource is registered."""
+    problems = []
+    files_dir = _resolve(project_dir, settings.files_dir)
+    for i, entry in enumerate(settings.file_list):
+        source = files_dir / entry
+        if not source.is_file():
+            problems.append(FileProblem(f"file_list[{i}]", f"{entry} is not in {files_dir}",
+                                        f"copy the jar to {source} (or fix the name; files_dir is "
+                                        f"'{settings.files_dir}')"))
+        elif not zipfile.is_zipfile(source):
+            problems.append(FileProblem(f"file_list[{i}]", f"{source} is not a jar (not a zip file)",
+                                        "replace it with the real jar"))
+    java = settings.base_image.java
+    if java.source == "archive" and java.archive:
+        archive = _resolve(project_dir, java.archive)
+        if not archive.is_file():
+            problems.append(FileProblem("base_image.java.archive", f"{archive} does not exist",
+                                        "download the JDK .tar.gz and point base_image.java.archive at it"))
+        elif java.archive_sha256 and sha256_of(archive) != java.archive_sha256:
+            problems.append(FileProblem("base_image.java.archive_sha256",
+                                        f"{archive} has sha256 {sha256_of(archive)}, not the configured one",
+                                        "check the download, then set archive_sha256 to what `sha256sum` prints"))
+    return problems
+
+
+def write_product_context(settings: Settings, pack: PackInfo, out: Path, project_dir: Path) -> Path:
+    """Unpacks the pack once per checksum, renders the overlay, copies the file_list jars."""
+    problems = check_files(settings, project_dir)
+    if problems:
+        raise ContextError(problems)
+    out.mkdir(parents=True, exist_ok=True)
+    _unpack_once(pack, out / "pack")
+    overlay = out / "overlay" / pack.root
+    shutil.rmtree(out / "overlay", ignore_errors=True)
+    rendered = render_conf(settings, out / "pack" / pack.root)
+    for item in rendered:
+        _write_if_changed(overlay / item.path, item.content)
+    files_dir = _resolve(project_dir, settings.files_dir)
+    for entry in settings.file_list:
+        target = overlay / entry
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(files_dir / entry, target)
+    home = carbon_home(pack)
+    entrypoint = TEMPLATES.get_template("docker/docker-entrypoint.sh.j2").render(
+        carbon_home=home, secret_names=SECRET_NAMES, conf_files=[r.path for r in rendered if r.holds_secrets])
+    _write_if_changed(out / "docker-entrypoint.sh", entrypoint.encode())
+    (out / "docker-entrypoint.sh").chmod(0o755)
+    dockerfile = TEMPLATES.get_template("docker/product.Dockerfile.j2").render(
+        image_name=settings.product_image.name, display_name=settings.server.display_name,
+        version=settings.version, profile=settings.profile, user_id=settings.base_image.user_id,
+        carbon_home=home, pack_sha256=pack.sha256, ports=[settings.shifted(p) for p in settings.ports])
+    _write_if_changed(out / "Dockerfile", dockerfile.encode())
+    (out / ".dockerignore").write_text("")
+    return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _unpack_once(pack: PackInfo, target: Path) -> None:
+    """Unpacking a real pack takes a while and rewrites ~500 MB: skip it when the same pack is already there."""
+    marker = target.parent / "pack.sha256"  # beside pack/, so it never lands in the image
+    if marker.is_file() and marker.read_text() == pack.sha256:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    if pack.path.is_dir():
+        shutil.copytree(pack.path, target / pack.root, symlinks=True)
+    else:
+        with zipfile.ZipFile(pack.path) as zf:
+            zf.extractall(target)
+            for info in zf.infolist():  # zipfile drops the unix mode: keep bin/*.sh executable
+                mode = (info.external_attr >> 16) & 0o777
+                if mode:
+                    (target / info.filename).chmod(mode)
+    for script in (target / pack.root / "bin").glob("*.sh"):
+        script.chmod(script.stat().st_mode | 0o755)
+    marker.write_text(pack.sha256)
+
+
+def _write_if_changed(path: Path, content: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.is_file() or path.read_bytes() != content:
+        path.write_bytes(content)
+
+
+def _reset(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    for child in out.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        elif child.name != "Dockerfile":
+            child.unlink()
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+def _resolve(project_dir: Path, path: str) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else project_dir / p

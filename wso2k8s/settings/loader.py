@@ -1,0 +1,300 @@
+"""Load the settings of every deployed Carbon profile: hieradata layers + the stack's config, validated.
+
+Layers, most general first (a later one wins key by key):
+  hieradata/common.yaml
+  hieradata/<product>/<version>.yaml            every profile of that product version
+  hieradata/<product>/<version>/<profile>.yaml  one Carbon profile (the seed's default.yaml)
+  Pulumi.<stack>.yaml                            wso2-kubernetes:* keys, for the whole stack
+  Pulumi.<stack>.yaml profile_overrides.<p>      per profile, for this stack
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import Problem, SettingsError, did_you_mean
+from .layers import Layer, Merged, dotted, merge, read_yaml_layer, walk
+from .schema import SECRET_NAME_PATTERN, Settings
+from .validation import problems_from
+
+PROJECT = "wso2-kubernetes"
+# Stack keys that choose what to deploy rather than how to configure it.
+SELECTION_KEYS = ("product", "version", "profiles", "profile_overrides")
+# The only secrets the program takes; each must be set with `pulumi config set --secret`.
+SECRET_KEYS = {
+    "admin_password": True,  # user-mgt.xml AdminUser (required)
+    "keystore_password": True,  # carbon.xml KeyStore/TrustStore (required)
+    "registry_password": False,  # only when registry.username is set
+}
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret values from the stack's config. Callers wrap them in pulumi.Output.secret at once."""
+
+    admin_password: str = field(repr=False)
+    keystore_password: str = field(repr=False)
+    registry_password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    stack: str
+    profiles: list[Settings]
+    secrets: Secrets
+    # profile -> dotted key -> (the key as the user spells it, the layer that set it): for later checks
+    origins: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict, repr=False)
+
+    def problem(self, profile: str, key: str, message: str, fix: str) -> Problem:
+        """A Problem about a settings key found after loading (a missing file, say), with its layer."""
+        spelled, layer = self.origins.get(profile, {}).get(key, (key, "settings"))
+        return Problem(spelled, layer, message, fix)
+
+
+def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any],
+                        secret_keys: set[str]) -> StackSettings:
+    """`config` holds the stack's wso2-kubernetes keys without the namespace (values already decoded);
+    `secret_keys` names those set with --secret. Raises SettingsError with every problem found."""
+    stack_file = f"Pulumi.{stack}.yaml"
+    problems: list[Problem] = []
+    settings_keys = {k: v for k, v in config.items() if k not in SELECTION_KEYS and k not in SECRET_KEYS}
+    secrets = _secrets(config, secret_keys, stack_file, problems)
+    stack_layer = Layer(stack_file, settings_keys, key_prefix=f"{PROJECT}:")
+    problems += _plain_secret_problems(stack_layer, allowed_secret_keys=set())
+
+    hieradata = project_dir / "hieradata"
+    product, version, profiles = _selection(config, hieradata, stack_file, problems)
+    overrides = config.get("profile_overrides") or {}
+    if not isinstance(overrides, Mapping):
+        problems.append(Problem(f"{PROJECT}:profile_overrides", stack_file, "must be a mapping of profile → settings",
+                                "write profile_overrides: {<profile>: {workload: {replicas: 2}}}"))
+        overrides = {}
+    for name in overrides:
+        if name not in profiles:
+            problems.append(Problem(f"{PROJECT}:profile_overrides.{name}", stack_file,
+                                    f"'{name}' is not a deployed profile{did_you_mean(name, profiles)}",
+                                    f"use one of {profiles} or add it to wso2-kubernetes:profiles"))
+    if product is None or version is None:
+        raise SettingsError(problems)
+
+    loaded: list[Settings] = []
+    origins: dict[str, dict[str, tuple[str, str]]] = {}
+    for profile in profiles:
+        selection = Layer(f"{stack_file} (wso2-kubernetes:product/version/profiles)",
+                          {"product": product, "version": version, "profile": profile})
+        layers = [
+            selection,
+            read_yaml_layer(hieradata / "common.yaml", "hieradata/common.yaml"),
+            read_yaml_layer(hieradata / product / f"{version}.yaml", f"hieradata/{product}/{version}.yaml"),
+            read_yaml_layer(hieradata / product / version / f"{profile}.yaml",
+                            f"hieradata/{product}/{version}/{profile}.yaml"),
+            stack_layer,
+            Layer(stack_file, overrides.get(profile) or {}, key_prefix=f"{PROJECT}:profile_overrides.{profile}."),
+        ]
+        for layer in layers[1:4]:
+            problems += _plain_secret_problems(layer, allowed_secret_keys=set())
+        merged = merge(layers)
+        try:
+            settings = Settings.model_validate(merged.data)
+        except ValidationError as err:
+            problems += problems_from(err, merged, fallback_layer=layers[3].name)
+            continue
+        problems += _cross_checks(settings, merged)
+        loaded.append(settings)
+        origins[profile] = {dotted(k): (layer.spell(dotted(k)), layer.name) for k, layer in merged.origin.items()}
+    problems += _stack_checks(loaded, stack_layer)
+    plain = {k for k in SECRET_KEYS if k in config and k not in secret_keys}
+    problems += _secret_requirements(loaded, secrets, stack_file, plain)
+    if problems:
+        raise SettingsError(problems)
+    return StackSettings(stack, loaded, Secrets(**secrets), origins)
+
+
+def _selection(config: Mapping[str, Any], hieradata: Path, stack_file: str,
+               problems: list[Problem]) -> tuple[str | None, str | None, list[str]]:
+    def missing(key: str, choices: list[str], example: str) -> None:
+        problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is not set",
+                                f"pulumi config set {PROJECT}:{key} {example} (known: {', '.join(choices) or 'none'})"))
+
+    products = sorted(p.name for p in hieradata.iterdir() if p.is_dir()) if hieradata.is_dir() else []
+    product = config.get("product")
+    if product is None:
+        missing("product", products, "wso2is")
+        return None, None, []
+    if str(product) not in products:
+        problems.append(Problem(f"{PROJECT}:product", stack_file,
+                                f"no hieradata for product '{product}'.{did_you_mean(str(product), products)}",
+                                f"use one of {products} or add hieradata/{product}/"))
+        return None, None, []
+    versions = sorted(p.stem for p in (hieradata / str(product)).glob("*.yaml"))
+    version = config.get("version")
+    if version is None:
+        missing("version", versions, versions[0] if versions else "5.1.0")
+        return str(product), None, []
+    if str(version) not in versions:
+        problems.append(Problem(f"{PROJECT}:version", stack_file,
+                                f"no hieradata for {product} {version}.{did_you_mean(str(version), versions)}",
+                                f"use one of {versions} or add hieradata/{product}/{version}.yaml"))
+        return str(product), None, []
+    known_profiles = sorted(p.stem for p in (hieradata / str(product) / str(version)).glob("*.yaml"))
+    profiles = config.get("profiles") or ["default"]
+    if not isinstance(profiles, list) or not all(isinstance(p, str) for p in profiles):
+        problems.append(Problem(f"{PROJECT}:profiles", stack_file, f"{profiles!r} is not a list of profile names",
+                                'write profiles: ["default"]'))
+        return str(product), str(version), []
+    for i, name in enumerate(profiles):
+        if name not in known_profiles:
+            problems.append(Problem(f"{PROJECT}:profiles[{i}]", stack_file,
+                                    f"unknown Carbon profile '{name}' for {product} {version}."
+                                    f"{did_you_mean(name, known_profiles)}",
+                                    f"use one of {known_profiles} or add hieradata/{product}/{version}/{name}.yaml"))
+    if len(set(profiles)) != len(profiles):
+        problems.append(Problem(f"{PROJECT}:profiles", stack_file, f"lists a profile twice: {profiles}",
+                                "list each profile once"))
+    return str(product), str(version), [p for p in profiles if p in known_profiles]
+
+
+def _secrets(config: Mapping[str, Any], secret_keys: set[str], stack_file: str,
+             problems: list[Problem]) -> dict[str, str]:
+    """The secret values that were set properly; a plain-text one is a problem and is dropped."""
+    values: dict[str, str] = {}
+    for key in SECRET_KEYS:
+        value = config.get(key)
+        if value is None:
+            continue
+        if key not in secret_keys:
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is a password stored in plain text",
+                                    f"pulumi config rm {PROJECT}:{key} && "
+                                    f"pulumi config set --secret {PROJECT}:{key} <value>"))
+            continue
+        values[key] = str(value)
+    return values
+
+
+def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_file: str,
+                         plain: set[str]) -> list[Problem]:
+    problems = []
+    for key, required in SECRET_KEYS.items():
+        needed = required or (key == "registry_password" and any(s.registry.username for s in loaded))
+        if needed and key not in secrets and key not in plain:
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is not set",
+                                    f"pulumi config set --secret {PROJECT}:{key} <value>"))
+    return problems
+
+
+def _plain_secret_problems(layer: Layer, allowed_secret_keys: set[str]) -> list[Problem]:
+    problems = []
+    for key, value in walk(layer.data):
+        name = key[-1]
+        if isinstance(name, str) and SECRET_NAME_PATTERN.search(name) and not isinstance(value, (dict, list)):
+            if name in allowed_secret_keys:
+                continue
+            problems.append(Problem(layer.spell(dotted(key)), layer.name,
+                                    "looks like a secret in plain text (layers and plain config are committed "
+                                    "and logged)",
+                                    "remove it here; passwords come only from "
+                                    f"`pulumi config set --secret {PROJECT}:<admin_password|keystore_password|"
+                                    "registry_password>`"))
+    return problems
+
+
+def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
+    """Rules that span several keys: values that must agree, ports that must not clash."""
+    problems: list[Problem] = []
+
+    def problem(key: tuple[str | int, ...], message: str, fix: str) -> None:
+        layer = merged.layer_of(key)
+        name = layer.name if layer else "settings"
+        problems.append(Problem(layer.spell(dotted(key)) if layer else dotted(key), name, message, fix))
+
+    names = [p.name for p in s.ports]
+    for i, port in enumerate(s.ports):
+        if names.count(port.name) > 1 and names.index(port.name) != i:
+            problem(("ports", i, "name"), f"port name '{port.name}' is used twice", "give each port its own name")
+        if s.shifted(port) > 65535:
+            problem(("port_offset",), f"offset {s.port_offset} moves {port.name} ({port.container_port}) "
+                    f"to {s.shifted(port)}, above 65535", "use a smaller port_offset")
+        if port.node_port is not None and s.service.type != "NodePort":
+            problem(("ports", i, "node_port"), f"a nodePort needs service.type NodePort, not {s.service.type}",
+                    "remove node_port or set service.type: NodePort")
+    node_ports = [p.node_port for p in s.ports if p.node_port is not None]
+    for i, port in enumerate(s.ports):
+        if port.node_port is not None and node_ports.count(port.node_port) > 1 and \
+                [p.node_port for p in s.ports].index(port.node_port) != i:
+            problem(("ports", i, "node_port"), f"nodePort {port.node_port} is used twice",
+                    "give each port its own nodePort")
+    listening = {s.shifted(p): p.name for p in s.ports}
+    if len(listening) != len(s.ports):
+        problem(("ports",), "two ports listen on the same container port", "give each port its own container_port")
+    if s.clustering.enabled and s.clustering.local_member_port in listening:
+        problem(("clustering", "local_member_port"),
+                f"Hazelcast port {s.clustering.local_member_port} clashes with "
+                f"{listening[s.clustering.local_member_port]} after port_offset {s.port_offset}",
+                "change clustering.local_member_port or port_offset")
+    if "servlet-https" not in names:
+        problem(("ports",), "no 'servlet-https' port: the console and the probes use it",
+                "add {name: servlet-https, container_port: 9443}")
+
+    k8s = s.clustering.kubernetes
+    if s.clustering.enabled and s.clustering.membership_scheme == "kubernetes":
+        if not k8s.services:
+            problem(("clustering", "kubernetes", "services"),
+                    "membership_scheme is kubernetes but no services are listed: members would never find each other",
+                    f"set clustering.kubernetes.services: [{s.name}] (the seed's k8_services)")
+        elif s.name not in k8s.services:
+            problem(("clustering", "kubernetes", "services"),
+                    f"does not list this profile's own Service '{s.name}', so members would not find each other",
+                    f"add '{s.name}' to clustering.kubernetes.services")
+        if k8s.namespace is not None and k8s.namespace != s.kubernetes.namespace:
+            problem(("clustering", "kubernetes", "namespace"),
+                    f"'{k8s.namespace}' differs from kubernetes.namespace '{s.kubernetes.namespace}' where the pods "
+                    "run; the membership scheme would look up an empty Service",
+                    "remove clustering.kubernetes.namespace (it defaults to kubernetes.namespace) or make them equal")
+
+    for i, entry in enumerate(s.file_list):
+        if not (entry.startswith("repository/components/") and entry.endswith(".jar")) or ".." in entry:
+            problem(("file_list", i), f"'{entry}' is not a jar under repository/components/",
+                    "list paths like repository/components/lib/<name>.jar (seed: wso2::file_list)")
+    if len(set(s.file_list)) != len(s.file_list):
+        problem(("file_list",), "lists a jar twice", "list each jar once")
+
+    if s.pack.source == "path" and not s.pack.path:
+        problem(("pack", "path"), "pack.source is 'path' but no pack.path is given",
+                "set pack.path to the product zip (e.g. ~/Downloads/wso2is-5.1.0.zip)")
+    java = s.base_image.java
+    if java.source == "archive" and not (java.archive and java.archive_sha256):
+        problem(("base_image", "java", "source"), "is 'archive' but java.archive or java.archive_sha256 is missing",
+                "set base_image.java.archive to the JDK .tar.gz and archive_sha256 to its `sha256sum`")
+    if java.source == "jlink" and "java.base" not in java.jlink_modules:
+        problem(("base_image", "java", "jlink_modules"), "does not include java.base", "add java.base")
+    if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
+        problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
+                "set workload.await_ready: false as well when replicas is 0")
+    return problems
+
+
+def _stack_checks(loaded: list[Settings], stack_layer: Layer) -> list[Problem]:
+    """Across profiles: names and nodePorts are cluster-wide, they must not collide."""
+    problems = []
+    seen_ports: dict[int, str] = {}
+    seen_names: dict[str, str] = {}
+    for s in loaded:
+        if s.name in seen_names:
+            problems.append(Problem("name", f"hieradata/{s.product}/{s.version}/{s.profile}.yaml",
+                                    f"profiles {seen_names[s.name]} and {s.profile} both use the name '{s.name}'",
+                                    "give each profile its own name"))
+        seen_names[s.name] = s.profile
+        for p in s.ports:
+            if p.node_port is None:
+                continue
+            if seen_ports.get(p.node_port, s.profile) != s.profile:
+                problems.append(Problem(f"ports.{p.name}.node_port", stack_layer.name,
+                                        f"nodePort {p.node_port} is used by profiles {seen_ports[p.node_port]} and "
+                                        f"{s.profile}", "give each profile its own nodePorts"))
+            seen_ports.setdefault(p.node_port, s.profile)
+    return problems

@@ -1,0 +1,166 @@
+"""The one typed schema every merged settings tree is validated against.
+
+Defaults live in `hieradata/`, not here: a field without a value in any layer is an error that names the
+layer to add it to. The few defaults below are structural (optional features that are off unless asked).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# Kubernetes names: DNS-1035 labels for Services/ports, DNS-1123 subdomains elsewhere.
+DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
+Quantity = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
+ImageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")]
+ImageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
+HostName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.]{0,251}[A-Za-z0-9])?$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+TcpPort = Annotated[int, Field(ge=1, le=65535)]
+NodePort = Annotated[int, Field(ge=30000, le=32767)]
+
+SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret|token|credential", re.IGNORECASE)
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors (with a did-you-mean), never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerInfo(Strict):
+    """What the pack says about itself; checked against the pack's own carbon.xml."""
+
+    display_name: str  # carbon.xml <Name>
+    server_key: str  # carbon.xml <ServerKey>
+    carbon_kernel: Literal["4.4"]  # picks the template family under wso2k8s/templates/
+
+
+class PortSpec(Strict):
+    # Service port name, e.g. servlet-https. Container ports stay unnamed: their names are limited to
+    # 15 characters and the seed's thrift-entitlement has 18.
+    name: DnsLabel
+    container_port: TcpPort  # before the Carbon port offset
+    node_port: NodePort | None = None
+
+
+class KubernetesMembership(Strict):
+    """axis2.xml KUBERNETES_* parameters of org.wso2.carbon.membership.scheme.kubernetes."""
+
+    namespace: DnsLabel | None = None  # seed: k8_namespace; defaults to kubernetes.namespace
+    services: list[DnsLabel] = Field(default_factory=list)  # seed: k8_services
+    api_server: str | None = None  # seed: KUBERNETES_MASTER; None = in-cluster (service-account) API
+    skip_ssl_verification: bool = False
+
+
+class Clustering(Strict):
+    enabled: bool
+    membership_scheme: Literal["kubernetes", "wka", "multicast"]
+    domain: str
+    local_member_port: TcpPort
+    kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
+
+
+class PackSource(Strict):
+    """The product pack. `synthetic` generates a stand-in with the real layout (tests, demo)."""
+
+    source: Literal["synthetic", "path"]
+    path: str | None = None  # zip or unpacked folder, when source is `path`
+    sha256: Sha256 | None = None  # of the zip, checked before anything is built
+
+
+class JavaRuntime(Strict):
+    source: Literal["jlink", "archive"]
+    jlink_modules: list[str] = Field(default_factory=list)
+    archive: str | None = None  # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs)
+    archive_sha256: Sha256 | None = None
+
+
+class BaseImageSettings(Strict):
+    name: ImageName  # seed: wso2/k8s-base
+    tag: ImageTag
+    os_image: str  # the local OS image the Dockerfile starts FROM
+    apt_mirror: str  # plain-HTTP Debian mirror reachable from `docker build`
+    user_id: Annotated[int, Field(ge=1, le=65535)]  # wso2carbon user; never root
+    java: JavaRuntime
+
+
+class ProductImageSettings(Strict):
+    name: ImageName  # seed: wso2/is-5.1.0
+    tag: ImageTag
+
+
+class Registry(Strict):
+    server: str  # host[:port] the images are pushed to and the nodes pull from
+    username: str | None = None  # password: `pulumi config set --secret registry_password`
+
+
+class Resources(Strict):
+    cpu_request: Quantity
+    memory_request: Quantity
+    cpu_limit: Quantity
+    memory_limit: Quantity
+
+
+class Probes(Strict):
+    path: str  # HTTPS path on the servlet-https port
+    initial_delay_seconds: Annotated[int, Field(ge=0)]
+    period_seconds: Annotated[int, Field(ge=1)]
+    failure_threshold: Annotated[int, Field(ge=1)]
+
+
+class Workload(Strict):
+    kind: Literal["ReplicationController", "Deployment"]
+    replicas: Annotated[int, Field(ge=0, le=100)]
+    java_opts: str
+    resources: Resources
+    probes: Probes
+    await_ready: bool = True  # let Pulumi wait until replicas are available
+
+
+class ServiceSettings(Strict):
+    type: Literal["NodePort", "ClusterIP"]
+    session_affinity: Literal["ClientIP", "None"]
+
+
+class KubernetesTarget(Strict):
+    namespace: DnsLabel
+    kubeconfig: str | None = None  # None = the local cluster made by tools/kubernetes/cluster.sh
+    context: str | None = None
+    create_namespace: bool = False
+
+
+class Settings(Strict):
+    """Everything one Carbon profile of one product needs; the output of the loader."""
+
+    product: DnsLabel  # e.g. wso2is (chosen by the stack: wso2-kubernetes:product)
+    version: str  # e.g. 5.1.0 (wso2-kubernetes:version)
+    profile: DnsLabel  # Carbon profile, e.g. default (wso2-kubernetes:profiles)
+    name: DnsLabel  # ReplicationController/Service name; seed: wso2is
+    server: ServerInfo
+    hostname: HostName  # carbon.xml HostName/MgtHostName
+    port_offset: Annotated[int, Field(ge=0, le=10000)]  # carbon.xml Ports/Offset
+    ports: list[PortSpec]
+    clustering: Clustering
+    file_list: list[str]  # paths inside the pack, copied from files_dir (seed: wso2::file_list)
+    files_dir: str  # where file_list sources are, relative to the project
+    pack: PackSource
+    registry: Registry
+    base_image: BaseImageSettings
+    product_image: ProductImageSettings
+    kubernetes: KubernetesTarget
+    workload: Workload
+    service: ServiceSettings
+
+    @property
+    def membership_namespace(self) -> str:
+        return self.clustering.kubernetes.namespace or self.kubernetes.namespace
+
+    def shifted(self, port: PortSpec) -> int:
+        """The port the server really listens on (Carbon adds the offset to every transport)."""
+        return port.container_port + self.port_offset
+
+    def port(self, name: str) -> PortSpec:
+        return next(p for p in self.ports if p.name == name)
