@@ -99,8 +99,7 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
             "name": s.name,
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            # Container port names are limited to 15 characters (thrift-entitlement has 18): numbers only.
-            "ports": [{"containerPort": s.shifted(p), "protocol": "TCP"} for p in s.ports],
+            "ports": [{"name": p.pod_port_name, "containerPort": s.shifted(p), "protocol": "TCP"} for p in s.ports],
             "env": [
                 {"name": "JAVA_OPTS", "value": s.workload.java_opts},
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
@@ -115,6 +114,8 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
             "readinessProbe": {**probe, "failureThreshold": 3},
             "livenessProbe": {**probe, "failureThreshold": 6},
             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+            # Keep serving while the endpoint removal reaches kube-proxy, so a rollout drops no request.
+            "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
             "volumeMounts": [{"name": "wso2carbon-secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
         }],
         "volumes": [{"name": "wso2carbon-secrets",

@@ -37,7 +37,8 @@ class CarbonService(pulumi.ComponentResource):
                 session_affinity=s.service.session_affinity,
                 selector=args.selector,
                 ports=[k8s.core.v1.ServicePortArgs(
-                    name=p.name, port=p.container_port, target_port=s.shifted(p), node_port=p.node_port,
+                    # targetPort by name: each pod is reached on its own port, across a port_offset rollout
+                    name=p.name, port=p.container_port, target_port=p.pod_port_name, node_port=p.node_port,
                     protocol="TCP")  # Kubernetes 1.20 apply rejects ports without an explicit protocol
                     for p in s.ports],
             ),

@@ -134,9 +134,12 @@ def test_service_is_the_seeds_nodeport_service_and_selects_the_pods(mocks: Mocks
         assert spec["type"] == "NodePort"
         assert spec["sessionAffinity"] == "ClientIP"
         ports = {p["name"]: (p["port"], p["targetPort"], p["nodePort"], p["protocol"]) for p in spec["ports"]}
-        assert ports == {"servlet-http": (9763, 9763, 32001, "TCP"), "servlet-https": (9443, 9443, 32002, "TCP"),
-                         "kdc-server": (8000, 8000, 32003, "TCP"),
-                         "thrift-entitlement": (10500, 10500, 32004, "TCP")}
+        assert ports == {"servlet-http": (9763, "http", 32001, "TCP"), "servlet-https": (9443, "https", 32002, "TCP"),
+                         "kdc-server": (8000, "kdc", 32003, "TCP"),
+                         "thrift-entitlement": (10500, "thrift", 32004, "TCP")}
+        container = rc.inputs["spec"]["template"]["spec"]["containers"][0]
+        named = {p["name"]: p["containerPort"] for p in container["ports"]}
+        assert named == {"http": 9763, "https": 9443, "kdc": 8000, "thrift": 10500}
         pod_labels = rc.inputs["spec"]["template"]["metadata"]["labels"]
         assert spec["selector"].items() <= pod_labels.items()
         assert rc.inputs["spec"]["selector"] == pod_labels
@@ -234,9 +237,10 @@ def test_port_offset_moves_container_and_target_ports_not_node_ports(mocks: Mock
     def check(_: Any) -> None:
         svc = mocks.one("kubernetes:core/v1:Service")
         https = next(p for p in svc.inputs["spec"]["ports"] if p["name"] == "servlet-https")
-        assert (https["port"], https["targetPort"], https["nodePort"]) == (9443, 9444, 32002)
+        assert (https["port"], https["targetPort"], https["nodePort"]) == (9443, "https", 32002)
         rc = mocks.one("kubernetes:core/v1:ReplicationController")
         container = rc.inputs["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["port"] == 9444
+        assert {"name": "https", "containerPort": 9444, "protocol": "TCP"} in container["ports"]
 
     return registered(graph).apply(check)

@@ -92,16 +92,17 @@ CASES = [
          "Pulumi.unit.yaml", "'two' is not a whole number"),
     Case("wrong type: boolean", {"clustering": {"enabled": "maybe"}}, "wso2-kubernetes:clustering.enabled",
          "Pulumi.unit.yaml", "is not true or false"),
-    Case("nodePort outside 30000-32767", {"ports": [{"name": "servlet-https", "container_port": 9443,
-                                                     "node_port": 40000}]},
+    Case("nodePort outside 30000-32767", {"ports": [{"name": "servlet-https", "pod_port_name": "https",
+                                                     "container_port": 9443, "node_port": 40000}]},
          "wso2-kubernetes:ports[0].node_port", "Pulumi.unit.yaml", "outside the NodePort range 30000-32767"),
-    Case("nodePort duplicated", {"ports": [{"name": "servlet-http", "container_port": 9763, "node_port": 32002},
-                                           {"name": "servlet-https", "container_port": 9443, "node_port": 32002}]},
+    Case("nodePort duplicated", {"ports": [
+        {"name": "servlet-http", "pod_port_name": "http", "container_port": 9763, "node_port": 32002},
+        {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443, "node_port": 32002}]},
          "wso2-kubernetes:ports[1].node_port", "Pulumi.unit.yaml", "nodePort 32002 is used twice"),
     Case("port clash after offset", {"port_offset": 1, "clustering": {"local_member_port": 9764}},
          "wso2-kubernetes:clustering.local_member_port", "Pulumi.unit.yaml", "clashes with servlet-http"),
     Case("offset pushes a port above 65535",
-         {"port_offset": 6000, "ports": [{"name": "servlet-https", "container_port": 60000}]},
+         {"port_offset": 6000, "ports": [{"name": "servlet-https", "pod_port_name": "https", "container_port": 60000}]},
          "wso2-kubernetes:port_offset", "Pulumi.unit.yaml", "above 65535"),
     Case("negative offset", {"port_offset": -1}, "wso2-kubernetes:port_offset", "Pulumi.unit.yaml",
          "out of range"),
@@ -171,8 +172,13 @@ CASES = [
          "wso2-kubernetes:registry_password", "Pulumi.unit.yaml", "is not set"),
     Case("zero replicas while waiting for readiness", {"workload": {"replicas": 0}},
          "wso2-kubernetes:workload.replicas", "Pulumi.unit.yaml", "cannot wait for 0 replicas"),
-    Case("two ports with one name", {"ports": [{"name": "servlet-https", "container_port": 9443},
-                                               {"name": "servlet-https", "container_port": 9444}]},
+    Case("pod port name too long for Kubernetes", {"ports": [
+        {"name": "thrift-entitlement", "pod_port_name": "thrift-entitlement", "container_port": 10500},
+        {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443}]},
+         "wso2-kubernetes:ports[0].pod_port_name", "Pulumi.unit.yaml", "at most 15 lower-case letters"),
+    Case("two ports with one name", {"ports": [
+        {"name": "servlet-https", "pod_port_name": "a", "container_port": 9443},
+        {"name": "servlet-https", "pod_port_name": "b", "container_port": 9444}]},
          "wso2-kubernetes:ports[1].name", "Pulumi.unit.yaml", "port name 'servlet-https' is used twice"),
 ]
 

@@ -213,6 +213,9 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
         problems.append(Problem(layer.spell(dotted(key)) if layer else dotted(key), name, message, fix))
 
     names = [p.name for p in s.ports]
+    pod_names = [p.pod_port_name for p in s.ports]
+    if len(set(pod_names)) != len(pod_names):
+        problem(("ports",), f"two ports share a pod_port_name: {pod_names}", "give each port its own pod_port_name")
     for i, port in enumerate(s.ports):
         if names.count(port.name) > 1 and names.index(port.name) != i:
             problem(("ports", i, "name"), f"port name '{port.name}' is used twice", "give each port its own name")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 # Kubernetes names: DNS-1035 labels for Services/ports, DNS-1123 subdomains elsewhere.
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
+PodPortName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")]
 Quantity = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$")]
 ImageName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")]
 ImageTag = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")]
@@ -39,9 +40,10 @@ class ServerInfo(Strict):
 
 
 class PortSpec(Strict):
-    # Service port name, e.g. servlet-https. Container ports stay unnamed: their names are limited to
-    # 15 characters and the seed's thrift-entitlement has 18.
-    name: DnsLabel
+    name: DnsLabel  # Service port name, e.g. servlet-https (the seed's names)
+    # The container port's name, which the Service targets: so a port_offset change rolls without a gap (old
+    # and new pods are reached on their own numbers). At most 15 characters: thrift-entitlement has 18.
+    pod_port_name: PodPortName
     container_port: TcpPort  # before the Carbon port offset
     node_port: NodePort | None = None
 

@@ -14,6 +14,7 @@ from .schema import Settings
 PATTERN_HINTS = {
     r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$":
         "use lower-case letters, digits and '-', starting with a letter (a Kubernetes name)",
+    r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$": "use at most 15 lower-case letters, digits and '-' (a container port name)",
     r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$": "write a Kubernetes quantity such as 500m, 1, 512Mi or 2Gi",
     r"^[a-z0-9]+([._/-][a-z0-9]+)*$": "use a lower-case image repository such as wso2/is-5.1.0",
     r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$": "use an image tag such as 1.0.0 (letters, digits, '_', '.', '-')",

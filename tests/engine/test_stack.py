@@ -1,0 +1,282 @@
+"""The real thing: `pulumi preview`/`up`/`destroy` on the real engine, the local cluster running the pods.
+
+One stack lives through the whole module (tests run in file order): preview → up → the console and the
+members → no-change up → secrets → affinity → a pod replaced → RBAC removed and restored → replicas changed
+→ a rendered setting rolled → destroy. Each step asserts what the engine, the API server or the pods report.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import ssl
+import subprocess
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.engine.stack import TestStack, kube_json, kubectl, wait_until
+
+RUN = secrets.token_hex(4)
+ADMIN_PASSWORD = f"Adm1n-{RUN}-stack"
+KEYSTORE_PASSWORD = f"Key5tore-{RUN}-stack"
+NAMESPACE = "wso2-e2e"
+TIMINGS: dict[str, float] = {}  # printed at the end of the module and kept for the benchmark report
+TIMINGS_FILE = Path(__file__).resolve().parents[2] / "build" / "engine-timings.json"
+
+
+@pytest.fixture(scope="module")
+def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestStack]:
+    taken = kubectl(engines_env, "get", "svc", "-A", "-o", "jsonpath={.items[*].spec.ports[*].nodePort}").stdout
+    assert "32002" not in taken.split(), ("node port 32002 is taken (is the dev stack up?): "
+                                          "run `tools/pulumi.sh dev destroy` first")
+    s = TestStack.create(tmp_path_factory.mktemp("stack"), "e2e", engines_env, passphrase=secrets.token_hex(16))
+    s.set_config("product", "wso2is")
+    s.set_config("version", "5.1.0")
+    s.set_config("profiles", ["default"])
+    s.set_config("kubernetes", {"namespace": NAMESPACE, "create_namespace": True})
+    s.set_config("workload", {"replicas": 2, "java_opts": "-Xms32m -Xmx128m",
+                              "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
+                                            "memory_limit": "512Mi"}})
+    s.set_secret("admin_password", ADMIN_PASSWORD)
+    s.set_secret("keystore_password", KEYSTORE_PASSWORD)
+    yield s
+    s.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    # The figures the benchmark script reports (benchmarks/run.py reads this file).
+    TIMINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
+    TIMINGS_FILE.write_text(json.dumps(TIMINGS, indent=2))
+    print("\n".join(["", "engine timings:", *(f"  {k}: {v:.1f}s" for k, v in TIMINGS.items()), *s.log]))
+
+
+def _get(url: str, timeout: float = 5) -> tuple[int, str]:
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    with urllib.request.urlopen(url, context=context, timeout=timeout) as resp:
+        return resp.status, resp.read().decode()
+
+
+def _pods(env: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = kube_json(env, "get", "pods", "-n", NAMESPACE, "-l", "name=wso2is")["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def _ready_ips(env: dict[str, str]) -> set[str]:
+    ips = set()
+    for pod in _pods(env):
+        conditions = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+        if conditions.get("Ready") == "True":
+            ips.add(pod["status"]["podIP"])
+    return ips
+
+
+def _members_seen_by(env: dict[str, str], pod: str) -> dict[str, Any]:
+    """Ask one member for its member list from inside its pod (bash /dev/tcp: the image has no curl)."""
+    script = ('exec 3<>/dev/tcp/127.0.0.1/9763; printf "GET /cluster/members HTTP/1.0\\r\\n\\r\\n" >&3; '
+              'sed "1,/^\\r$/d" <&3')
+    out = kubectl(env, "exec", "-n", NAMESPACE, pod, "--", "bash", "-c", script).stdout
+    result: dict[str, Any] = json.loads(out)
+    return result
+
+
+def _everyone_sees_everyone(env: dict[str, str]) -> bool:
+    pods = _pods(env)
+    ips = {p["status"].get("podIP") for p in pods}
+    if len(pods) < 2 or _ready_ips(env) != ips:
+        return False
+    return all(set(_members_seen_by(env, p["metadata"]["name"])["members"]) == ips for p in pods)
+
+
+def test_preview_shows_the_whole_graph(stack: TestStack) -> None:
+    started = time.monotonic()
+    steps = stack.preview_steps()
+    TIMINGS["preview (cold)"] = time.monotonic() - started
+    created = sorted(s["newState"]["type"] for s in steps if s["op"] == "create")
+    for typ in ("docker:index/image:Image", "kubernetes:core/v1:ReplicationController", "kubernetes:core/v1:Service",
+                "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role",
+                "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:core/v1:Secret",
+                "wso2k8s:image:BaseImage", "wso2k8s:image:ProductImage", "wso2k8s:kubernetes:CarbonCluster",
+                "wso2k8s:kubernetes:CarbonService", "wso2k8s:kubernetes:MembershipAccess"):
+        assert typ in created, f"{typ} not in preview: {created}"
+
+
+def test_a_bad_setting_fails_the_preview_with_the_loader_message(stack: TestStack) -> None:
+    good = stack.stack_file.read_text()
+    stack.set_config("workload", {"replicaz": 3})
+    try:
+        proc = stack.pulumi("preview", check=False)
+    finally:
+        stack.stack_file.write_text(good)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "wso2-kubernetes:workload.replicaz (Pulumi.e2e.yaml): unknown key 'replicaz'. Did you mean 'replicas'?" \
+        in output
+    assert "Traceback" not in output
+
+
+def test_up_creates_everything_on_the_real_cluster(stack: TestStack) -> None:
+    seconds, changes = stack.up()
+    TIMINGS["up (cold: images built, pods ready)"] = seconds
+    assert changes.get("create", 0) >= 15, changes
+    out = stack.outputs()
+    env = stack.env
+    svc = kube_json(env, "get", "svc", "wso2is", "-n", NAMESPACE)
+    assert svc["spec"]["type"] == "NodePort" and svc["spec"]["sessionAffinity"] == "ClientIP"
+    assert {p["name"]: (p["port"], p["nodePort"], p["protocol"]) for p in svc["spec"]["ports"]} == {
+        "servlet-http": (9763, 32001, "TCP"), "servlet-https": (9443, 32002, "TCP"),
+        "kdc-server": (8000, 32003, "TCP"), "thrift-entitlement": (10500, 32004, "TCP")}
+    rc = kube_json(env, "get", "rc", out["workloads"]["default"], "-n", NAMESPACE)
+    container = rc["spec"]["template"]["spec"]["containers"][0]
+    digest = out["product_images"]["default"]
+    assert container["image"] == digest and "@sha256:" in digest and digest.startswith("127.0.0.1:5000/wso2/is-5.1.0")
+    assert [p["containerPort"] for p in container["ports"]] == [9763, 9443, 8000, 10500]
+    assert svc["spec"]["selector"].items() <= rc["spec"]["template"]["metadata"]["labels"].items()
+    binding = kube_json(env, "get", "rolebinding", "wso2is-membership", "-n", NAMESPACE)
+    assert binding["subjects"][0]["name"] == rc["spec"]["template"]["spec"]["serviceAccountName"] == "wso2is"
+    role = kube_json(env, "get", "role", "wso2is-membership", "-n", NAMESPACE)
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["endpoints", "pods"], "verbs": ["get", "list"]}]
+    # the registry holds exactly the digest the RC runs
+    repo, sha = digest.split("@")
+    req = urllib.request.Request(f"http://127.0.0.1:5000/v2/{repo.split('/', 1)[1]}/manifests/{sha}", method="HEAD",
+                                 headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        assert resp.headers["Docker-Content-Digest"] == sha
+
+
+def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: TestStack) -> None:
+    wait_until(lambda: len(_ready_ips(stack.env)) == 2, 300, "2 ready pods")
+    status, body = _get("https://127.0.0.1:32002/carbon/")
+    assert status == 200 and "WSO2 Identity Server" in body
+    assert _get("http://127.0.0.1:32001/carbon/")[0] == 200
+    import socket
+
+    for port in (32003, 32004):
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+            assert conn.recv(64)
+
+
+def test_members_find_each_other_through_the_api(stack: TestStack) -> None:
+    TIMINGS["up → both members see each other (after up returned)"] = wait_until(
+        lambda: _everyone_sees_everyone(stack.env), 120, "each member to list both pod IPs")
+    pod = _pods(stack.env)[0]["metadata"]["name"]
+    seen = _members_seen_by(stack.env, pod)
+    assert seen["scheme"] == "kubernetes" and seen["namespace"] == NAMESPACE and seen["services"] == ["wso2is"]
+    assert not seen.get("last_error")
+
+
+def test_second_up_changes_nothing(stack: TestStack) -> None:
+    stack.pulumi("preview", "--expect-no-changes")
+    seconds, changes = stack.up()
+    TIMINGS["up (nothing changed)"] = seconds
+    assert set(changes) == {"same"}, changes
+
+
+def test_passwords_are_only_encrypted_in_state_and_export(stack: TestStack) -> None:
+    export = stack.pulumi("stack", "export").stdout
+    state_text = "".join(p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json"))
+    config = stack.stack_file.read_text()
+    for secret in (ADMIN_PASSWORD, KEYSTORE_PASSWORD):
+        assert secret not in export and secret not in state_text and secret not in config
+    assert '"ciphertext"' in export
+    revealed = stack.pulumi("stack", "export", "--show-secrets").stdout
+    assert ADMIN_PASSWORD in revealed  # the grep above could have found it
+
+
+def test_session_affinity_keeps_a_client_on_one_member(stack: TestStack) -> None:
+    selves = {json.loads(_get("https://127.0.0.1:32002/cluster/members")[1])["self"] for _ in range(12)}
+    assert len(selves) == 1, selves
+
+
+def test_a_deleted_pod_is_replaced_and_rejoins(stack: TestStack) -> None:
+    victim = _pods(stack.env)[0]["metadata"]["name"]
+    kubectl(stack.env, "delete", "pod", victim, "-n", NAMESPACE, "--wait=false")
+    TIMINGS["pod deleted → replacement seen by both members"] = wait_until(
+        lambda: victim not in {p["metadata"]["name"] for p in _pods(stack.env)} and
+        _everyone_sees_everyone(stack.env), 180, "the new pod to join")
+
+
+def test_without_the_rolebinding_members_log_a_clear_403(stack: TestStack) -> None:
+    kubectl(stack.env, "delete", "rolebinding", "wso2is-membership", "-n", NAMESPACE)
+    pod = _pods(stack.env)[0]["metadata"]["name"]
+
+    def refused() -> bool:
+        log = kubectl(stack.env, "logs", pod, "-n", NAMESPACE).stdout
+        return "HTTP 403" in log and "endpoints" in log
+
+    wait_until(refused, 60, "a 403 log line")
+    assert "HTTP 403" in _members_seen_by(stack.env, pod).get("last_error", "")
+    _, changes = stack.up("--refresh")  # Pulumi sees the binding is gone and puts it back
+    assert changes.get("create", 0) == 1, changes
+    wait_until(lambda: not _members_seen_by(stack.env, pod).get("last_error"), 60, "the error to clear")
+
+
+def test_changing_replicas_previews_exactly_that_and_applies(stack: TestStack) -> None:
+    stack.set_config("workload", {"replicas": 3})
+    steps = [s for s in stack.preview_steps() if s["op"] not in ("same",)]
+    assert [(s["op"], s["newState"]["type"]) for s in steps] == [
+        ("update", "kubernetes:core/v1:ReplicationController")], steps
+    assert steps[0].get("diffReasons") == ["spec"] or "spec" in json.dumps(steps[0].get("detailedDiff", {}))
+    stack.up()
+    wait_until(lambda: len(_ready_ips(stack.env)) == 3, 300, "3 ready pods")
+    stack.set_config("workload", {"replicas": 2})
+    stack.up()
+
+
+def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: TestStack) -> None:
+    old_rc = stack.outputs()["workloads"]["default"]
+    old_pods = {p["metadata"]["name"] for p in _pods(stack.env)}
+    stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
+    failures: list[str] = []
+    served = [0]
+    stop = threading.Event()
+
+    def probe() -> None:
+        while not stop.is_set():
+            try:
+                _get("https://127.0.0.1:32002/carbon/", timeout=3)
+                served[0] += 1
+            except OSError as err:
+                failures.append(repr(err))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=probe, daemon=True)
+    watcher.start()
+    try:
+        seconds, changes = stack.up()
+    finally:
+        stop.set()
+        watcher.join()
+    TIMINGS["rendered-setting rollout (image rebuilt, new RC ready, old deleted)"] = seconds
+    new_rc = stack.outputs()["workloads"]["default"]
+    assert new_rc != old_rc
+    assert changes.get("replace", 0) >= 1, changes
+    rcs = {r["metadata"]["name"] for r in kube_json(stack.env, "get", "rc", "-n", NAMESPACE)["items"]}
+    assert rcs == {new_rc}
+    assert not old_pods & {p["metadata"]["name"] for p in _pods(stack.env)}
+    assert served[0] > 10 and failures == [], (served, failures[:5])
+    pod = _pods(stack.env)[0]["metadata"]["name"]
+    axis2 = kubectl(stack.env, "exec", "-n", NAMESPACE, pod, "--", "cat",
+                    "/home/wso2carbon/wso2is-5.1.0/repository/conf/axis2/axis2.xml").stdout
+    assert '<parameter name="domain">wso2.is.e2e.domain</parameter>' in axis2
+
+
+def test_destroy_leaves_nothing_behind(stack: TestStack) -> None:
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    wait_until(lambda: kubectl(stack.env, "get", "ns", NAMESPACE, check=False).returncode != 0, 180,
+               f"namespace {NAMESPACE} to be gone")
+    leftovers = kubectl(stack.env, "get", "all,sa,role,rolebinding,secret", "-A", "-l",
+                        "app.kubernetes.io/managed-by=wso2-kubernetes", "-o", "name").stdout.strip()
+    assert leftovers == ""
+
+    def no_rules() -> bool:
+        rules = subprocess.run(["iptables-save"], capture_output=True, text=True, check=True).stdout
+        return f"{NAMESPACE}/wso2is" not in rules
+
+    wait_until(no_rules, 60, "kube-proxy to drop the Service's iptables rules")
+    assert stack.outputs() == {}
+
+
