@@ -81,11 +81,21 @@ def _step(step: str) -> str:
     return f"*[local-name()='{name}']" + (f"[{predicate}" if predicate else "")
 
 
+# Ports whose number lives in carbon.xml <Ports> (embedded-ldap.xml and identity.xml refer to these).
+CARBON_XML_PORTS = {
+    "kdc-server": "Server/Ports/EmbeddedLDAP/KDCServerPort",
+    "thrift-entitlement": "Server/Ports/ThriftEntitlementReceivePort",
+}
+
+
 def _carbon_xml(root: etree._Element, s: Settings) -> bool:
     f = "carbon.xml"
     _one(root, "Server/HostName", f).text = s.hostname
     _one(root, "Server/MgtHostName", f).text = s.hostname
     _one(root, "Server/Ports/Offset", f).text = str(s.port_offset)
+    for port in s.ports:
+        if port.name in CARBON_XML_PORTS:
+            _one(root, CARBON_XML_PORTS[port.name], f).text = str(port.container_port)
     token = secret_token("keystore_password")
     for path in ("Server/Security/KeyStore/Password", "Server/Security/KeyStore/KeyPassword",
                  "Server/Security/TrustStore/Password"):
@@ -123,23 +133,6 @@ def _catalina_server_xml(root: etree._Element, s: Settings) -> bool:
     return True
 
 
-def _embedded_ldap_xml(root: etree._Element, s: Settings) -> bool:
-    _one(root, "EmbeddedLDAPConfig/KDCServer/Property[@name='port']", "embedded-ldap.xml").text = str(
-        s.port("kdc-server").container_port)
-    return False
-
-
-def _identity_xml(root: etree._Element, s: Settings) -> bool:
-    # IS 5.1.0 ships the element as "ThirftBasedEntitlementConfig" (sic); accept either spelling.
-    found = root.xpath("//*[local-name()='ThirftBasedEntitlementConfig' or "
-                       "local-name()='ThriftBasedEntitlementConfig']/*[local-name()='Port']")
-    if not isinstance(found, list) or len(found) != 1 or not isinstance(found[0], etree._Element):
-        raise RenderError("identity.xml: expected one EntitlementSettings/ThirftBasedEntitlementConfig/Port",
-                          "use an unmodified pack of the configured product and version")
-    found[0].text = str(s.port("thrift-entitlement").container_port)
-    return False
-
-
 def _user_mgt_xml(root: etree._Element, s: Settings) -> bool:
     _one(root, "UserManager/Realm/Configuration/AdminUser/Password", "user-mgt.xml").text = secret_token(
         "admin_password")
@@ -151,7 +144,5 @@ EDITORS: dict[str, Editor] = {
     "repository/conf/carbon.xml": _carbon_xml,
     "repository/conf/axis2/axis2.xml": _axis2_xml,
     "repository/conf/tomcat/catalina-server.xml": _catalina_server_xml,
-    "repository/conf/embedded-ldap.xml": _embedded_ldap_xml,
-    "repository/conf/identity/identity.xml": _identity_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
 }
