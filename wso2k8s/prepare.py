@@ -90,7 +90,8 @@ def _synthetic(s: Settings, keystore_password: str, cache: Path) -> tuple[Path, 
     pack_zip = folder / f"{s.product}-{s.version}.zip"
     if not (pack_zip.is_file() and _matches(marker, keystore_password)):
         folder.mkdir(parents=True, exist_ok=True)
-        made = make_pack(folder, keystore_password=keystore_password, as_zip=True)
+        # The conf files keep the real pack's default text; the secret only reaches them at container start.
+        made = make_pack(folder, keystore_password=keystore_password, as_zip=True, conf_password="wso2carbon")
         if made != pack_zip:
             made.replace(pack_zip)
         salt = os.urandom(16)

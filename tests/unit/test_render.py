@@ -98,6 +98,9 @@ def test_passwords_are_tokens_never_values(pack: Path) -> None:
     assert set(_text(carbon, "//*[local-name()='Security']//*[local-name()='Password' or "
                              "local-name()='KeyPassword']/text()")) == {secret_token("keystore_password")}
     assert not by_path["repository/conf/axis2/axis2.xml"].holds_secrets
+    identity = etree.fromstring(by_path["repository/conf/identity/identity.xml"].content)
+    assert _text(identity, "//*[local-name()='ThirftBasedEntitlementConfig']/*[local-name()='KeyStore']/"
+                           "*[local-name()='Password']/text()") == [secret_token("keystore_password")]
 
 
 def test_a_pack_without_the_element_is_refused_clearly(pack: Path) -> None:

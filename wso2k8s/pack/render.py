@@ -51,6 +51,8 @@ def render_conf(settings: Settings, pack_root: Path) -> list[Rendered]:
     out = []
     for path, editor in EDITORS.items():
         source = pack_root / path
+        if not source.is_file() and path in PRODUCT_SPECIFIC:
+            continue
         if not source.is_file():
             raise RenderError(f"the pack has no {path}",
                               f"use an unmodified {settings.product}-{settings.version} pack (Carbon "
@@ -133,16 +135,27 @@ def _catalina_server_xml(root: etree._Element, s: Settings) -> bool:
     return True
 
 
+def _identity_xml(root: etree._Element, s: Settings) -> bool:
+    # IS 5.1.0 spells it "ThirftBasedEntitlementConfig" (sic).
+    _one(root, "Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password", "identity.xml").text = \
+        secret_token("keystore_password")
+    return True
+
+
 def _user_mgt_xml(root: etree._Element, s: Settings) -> bool:
     _one(root, "UserManager/Realm/Configuration/AdminUser/Password", "user-mgt.xml").text = secret_token(
         "admin_password")
     return True
 
 
+# Files only some Carbon 4.4 products ship (identity.xml: Identity Server): rendered when present.
+PRODUCT_SPECIFIC = {"repository/conf/identity/identity.xml"}
+
 # Files of a Carbon 4.4 pack that the settings touch, in the order they are rendered.
 EDITORS: dict[str, Editor] = {
     "repository/conf/carbon.xml": _carbon_xml,
     "repository/conf/axis2/axis2.xml": _axis2_xml,
     "repository/conf/tomcat/catalina-server.xml": _catalina_server_xml,
+    "repository/conf/identity/identity.xml": _identity_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
 }

@@ -1,0 +1,485 @@
+package org.wso2.carbon.synthetic;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.BindException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.Key;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+/**
+ * Synthetic WSO2 Carbon server: a small stand-in for WSO2 Identity Server 5.1.0 that reads the real
+ * configuration files and opens the same ports, so that images, Kubernetes manifests and the
+ * Kubernetes membership scheme can be exercised without the real product pack.
+ *
+ * It is started by bin/wso2server.sh with -Dcarbon.home and, like Carbon's Bootstrap, accepts
+ * -Dkey=value program arguments as system properties (e.g. -DportOffset=1).
+ */
+public final class CarbonServer {
+    private static final String CORE = "org.wso2.carbon.core.internal.CarbonCoreActivator";
+    private static final String MANAGER = "org.wso2.carbon.core.init.CarbonServerManager";
+    private static final String KEYSTORES = "org.wso2.carbon.core.util.KeyStoreManager";
+    private static final String TOMCAT = "org.wso2.carbon.tomcat.ext.service.ExtendedStandardService";
+    private static final String CLUSTER = "org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent";
+    private static final String FINALIZER = "org.wso2.carbon.core.internal.StartupFinalizerServiceComponent";
+
+    private final ServerConfig config;
+    private final String selfIp;
+    private final Instant startedAt = Instant.now();
+    private final List<Runnable> closers = new ArrayList<>();
+    private final Map<String, Integer> listeners = new LinkedHashMap<>();
+    private KubernetesMembership membership;
+    private String membershipProblem;   // for schemes the synthetic server does not implement
+    private volatile boolean up;
+
+    private CarbonServer(ServerConfig config) {
+        this.config = config;
+        this.selfIp = localIp();
+    }
+
+    public static void main(String[] args) {
+        for (String a : args) {
+            if (a.startsWith("-D") && a.contains("=")) {
+                int eq = a.indexOf('=');
+                System.setProperty(a.substring(2, eq), a.substring(eq + 1));
+            }
+        }
+        String homeProp = System.getProperty("carbon.home", System.getenv("CARBON_HOME"));
+        if (homeProp == null || homeProp.isEmpty()) {
+            System.err.println("carbon.home is not set: start the server with bin/wso2server.sh");
+            System.exit(1);
+        }
+        Path home = Path.of(homeProp).toAbsolutePath().normalize();
+        CarbonLog.init(home);
+        CarbonLog.info(CORE, "Starting WSO2 Carbon...");
+        CarbonLog.info(CORE, "Operating System : " + System.getProperty("os.name") + " "
+                + System.getProperty("os.version") + ", " + System.getProperty("os.arch"));
+        CarbonLog.info(CORE, "Java Home        : " + System.getProperty("java.home"));
+        CarbonLog.info(CORE, "Java Version     : " + System.getProperty("java.version"));
+        CarbonLog.info(CORE, "Java VM          : " + System.getProperty("java.vm.name") + " "
+                + System.getProperty("java.vm.version") + "," + System.getProperty("java.vendor"));
+        CarbonLog.info(CORE, "Carbon Home      : " + home);
+        CarbonLog.info(CORE, "Java Temp Dir    : " + System.getProperty("java.io.tmpdir"));
+        CarbonLog.info(CORE, "User             : " + System.getProperty("user.name") + ", "
+                + System.getProperty("user.language") + "-" + System.getProperty("user.country") + ", "
+                + System.getProperty("user.timezone"));
+
+        CarbonServer server;
+        try {
+            server = new CarbonServer(ServerConfig.load(home));
+            server.start();
+        } catch (ServerConfig.ConfigException | StartupException e) {
+            CarbonLog.error(MANAGER, e.getMessage());
+            CarbonLog.error(MANAGER, "Cannot start WSO2 Carbon: startup failed, exiting");
+            System.exit(1);
+            return;
+        }
+        // The HTTP server threads keep the JVM alive; SIGTERM runs the shutdown hook.
+        try {
+            new CountDownLatch(1).await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        StartupException(String message) {
+            super(message);
+        }
+    }
+
+    private void start() throws StartupException {
+        String product = config.productName + "-" + config.productVersion;
+        CarbonLog.info(MANAGER, "Starting " + product + " (synthetic pack: not the real product)");
+
+        checkCarbonKeyStore();
+        SSLContext tls = connectorTls();
+
+        int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
+        int https = port(config.httpsPort, "HTTPS (catalina-server.xml https Connector @port)");
+        int kdc = port(config.kdcPort, "KDC (embedded-ldap.xml KDCServer port)");
+        int thrift = port(config.thriftPort, "Thrift entitlement (identity.xml ReceivePort)");
+        if (config.offset != 0) {
+            CarbonLog.info(MANAGER, "Port offset      : " + config.offset);
+        }
+
+        setUpClustering();
+
+        try {
+            startHttp("http", http, null);
+            startHttp("https", https, tls);
+            startBanner("kdc", kdc, "WSO2 Identity Server " + config.productVersion + " embedded KDC");
+            startBanner("thrift", thrift, "WSO2 Identity Server " + config.productVersion
+                    + " Thrift entitlement service");
+        } catch (StartupException e) {
+            closeAll();
+            throw e;
+        }
+        if (membership != null) {
+            membership.start();
+        }
+        up = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "carbon-shutdown"));
+        writePidFile();
+
+        String consoleHost = config.mgtHostName != null ? config.mgtHostName
+                : config.hostName != null ? config.hostName : selfIp;
+        CarbonLog.info("org.wso2.carbon.core.transports.http.HttpTransportListener",
+                "HTTP port        : " + http);
+        CarbonLog.info("org.wso2.carbon.core.transports.http.HttpsTransportListener",
+                "HTTPS port       : " + https);
+        CarbonLog.info("org.wso2.carbon.identity.entitlement.thrift.ThriftEntitlementServiceComponent",
+                "Thrift entitlement receive port : " + thrift);
+        CarbonLog.info("org.wso2.carbon.ldap.server.DirectoryActivator", "KDC server port  : " + kdc);
+        CarbonLog.info("org.wso2.carbon.ui.internal.CarbonUIServiceComponent",
+                "Mgt Console URL  : https://" + consoleHost + ":" + https + "/carbon/");
+        CarbonLog.info(FINALIZER, "Server           :  " + product);
+        long secs = Duration.between(ProcessHandle.current().info().startInstant().orElse(startedAt),
+                Instant.now()).getSeconds();
+        CarbonLog.info(FINALIZER, "WSO2 Carbon started in " + secs + " sec");
+    }
+
+    private int port(int configured, String what) throws StartupException {
+        int p = configured + config.offset;
+        if (configured <= 0 || p > 65535) {
+            throw new StartupException(what + ": " + configured + " + offset " + config.offset + " = " + p
+                    + " is not a valid port");
+        }
+        return p;
+    }
+
+    // ---- keystores ----
+
+    /** Carbon loads its primary keystore at startup; a wrong password stops the server. */
+    private void checkCarbonKeyStore() throws StartupException {
+        ServerConfig.KeyStoreConf k = config.carbonKeyStore;
+        KeyStore ks = loadKeyStore(k);
+        try {
+            if (!ks.isKeyEntry(k.keyAlias)) {
+                throw new StartupException("Keystore " + k.location + " has no private key with alias '" + k.keyAlias
+                        + "' (" + k.source + "/KeyAlias)");
+            }
+            ks.getKey(k.keyAlias, k.keyPassword.toCharArray());
+        } catch (UnrecoverableKeyException e) {
+            throw new StartupException("Cannot recover the private key '" + k.keyAlias + "' of " + k.location
+                    + ": KeyPassword in " + k.source + " is wrong");
+        } catch (java.security.GeneralSecurityException e) {
+            throw new StartupException("Cannot read keystore " + k.location + ": " + e);
+        }
+        CarbonLog.info(KEYSTORES, "Loaded primary keystore " + k.location + " (" + k.type + ", key alias "
+                + k.keyAlias + ")");
+    }
+
+    private SSLContext connectorTls() throws StartupException {
+        ServerConfig.KeyStoreConf k = config.connectorKeyStore;
+        KeyStore ks = loadKeyStore(k);
+        try {
+            String alias = k.keyAlias;
+            if (alias == null) {
+                // Tomcat uses the first key entry when the Connector names no keyAlias.
+                for (String a : Collections.list(ks.aliases())) {
+                    if (ks.isKeyEntry(a)) {
+                        alias = a;
+                        break;
+                    }
+                }
+            }
+            if (alias == null || !ks.isKeyEntry(alias)) {
+                throw new StartupException("Keystore " + k.location + " (" + k.source + ") has no private key"
+                        + (alias == null ? "" : " with alias '" + alias + "'"));
+            }
+            Key key;
+            try {
+                key = ks.getKey(alias, k.keyPassword.toCharArray());
+            } catch (UnrecoverableKeyException e) {
+                throw new StartupException("Cannot recover the private key '" + alias + "' of " + k.location
+                        + ": the key password of the " + k.source + " is wrong");
+            }
+            // Only the chosen key goes to the key manager, so the served certificate is predictable.
+            KeyStore one = KeyStore.getInstance("PKCS12");
+            one.load(null, null);
+            Certificate[] chain = ks.getCertificateChain(alias);
+            one.setKeyEntry(alias, (PrivateKey) key, k.keyPassword.toCharArray(), chain);
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(one, k.keyPassword.toCharArray());
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(kmf.getKeyManagers(), null, null);
+            return ctx;
+        } catch (StartupException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new StartupException("Cannot set up TLS for the https Connector from " + k.location + ": " + e);
+        }
+    }
+
+    private KeyStore loadKeyStore(ServerConfig.KeyStoreConf k) throws StartupException {
+        if (!Files.isReadable(k.location)) {
+            throw new StartupException("Keystore " + k.location + " configured in " + k.source
+                    + " does not exist or is not readable");
+        }
+        try (InputStream in = Files.newInputStream(k.location)) {
+            KeyStore ks = KeyStore.getInstance(k.type);
+            ks.load(in, k.password.toCharArray());
+            return ks;
+        } catch (IOException e) {
+            if (e.getCause() instanceof UnrecoverableKeyException
+                    || String.valueOf(e.getMessage()).contains("password")) {
+                throw new StartupException("Cannot load keystore " + k.location + " (" + k.type
+                        + "): keystore password was incorrect \u2014 check the password in " + k.source);
+            }
+            throw new StartupException("Cannot load keystore " + k.location + " (" + k.type + ") configured in "
+                    + k.source + ": " + e.getMessage());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new StartupException("Cannot load keystore " + k.location + " configured in " + k.source
+                    + ": " + e);
+        }
+    }
+
+    // ---- clustering ----
+
+    private void setUpClustering() {
+        ServerConfig.Clustering cl = config.clustering;
+        if (!cl.enabled) {
+            CarbonLog.info(MANAGER, "Clustering has been disabled");
+            return;
+        }
+        CarbonLog.info(CLUSTER, "Cluster domain: " + cl.domain + ", local member IP: " + selfIp);
+        CarbonLog.info(CLUSTER, "Using " + cl.membershipScheme + " based membership management scheme");
+        if ("kubernetes".equals(cl.membershipScheme)) {
+            membership = new KubernetesMembership(cl.parameters);
+        } else {
+            membershipProblem = "membership scheme '" + cl.membershipScheme + "' is not simulated by the synthetic "
+                    + "server (only 'kubernetes' is); this member only sees itself";
+            CarbonLog.warn(CLUSTER, membershipProblem);
+        }
+    }
+
+    private Map<String, Object> membersJson() {
+        ServerConfig.Clustering cl = config.clustering;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("scheme", cl.enabled ? cl.membershipScheme : "none");
+        m.put("clustering_enabled", cl.enabled);
+        m.put("domain", cl.enabled ? cl.domain : null);
+        m.put("namespace", membership != null ? membership.namespace : null);
+        m.put("services", membership != null ? membership.services : List.of());
+        m.put("api_server", membership != null ? membership.apiServer : null);
+        m.put("self", selfIp);
+        if (membership != null) {
+            KubernetesMembership.Snapshot s = membership.snapshot();
+            m.put("members", s.members);
+            m.put("last_error", s.lastError);
+            m.put("updated_at", s.updatedAt == null ? null : s.updatedAt.toString());
+        } else {
+            m.put("members", List.of(selfIp));
+            m.put("last_error", membershipProblem);
+            m.put("updated_at", startedAt.toString());
+        }
+        return m;
+    }
+
+    // ---- listeners ----
+
+    private void startHttp(String name, int port, SSLContext tls) throws StartupException {
+        HttpServer server;
+        try {
+            if (tls == null) {
+                server = HttpServer.create(new InetSocketAddress(port), 100);
+            } else {
+                HttpsServer s = HttpsServer.create(new InetSocketAddress(port), 100);
+                s.setHttpsConfigurator(new HttpsConfigurator(tls));
+                server = s;
+            }
+        } catch (BindException e) {
+            throw new StartupException("Cannot bind the " + name.toUpperCase() + " port " + port + ": " + e.getMessage()
+                    + " (is another server using it? change Server/Ports/Offset in carbon.xml)");
+        } catch (IOException e) {
+            throw new StartupException("Cannot open the " + name.toUpperCase() + " port " + port + ": " + e);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(4, r -> new Thread(r, name + "-worker"));
+        server.setExecutor(pool);
+        server.createContext("/", this::handle);
+        server.start();
+        listeners.put(name, port);
+        CarbonLog.info(TOMCAT, "Starting Connector " + name + "-nio-" + port);
+        closers.add(() -> {
+            server.stop(0);
+            pool.shutdownNow();
+        });
+    }
+
+    /** KDC and Thrift only need to accept TCP connections; each client gets a one-line banner. */
+    private void startBanner(String name, int port, String banner) throws StartupException {
+        ServerSocket ss;
+        try {
+            ss = new ServerSocket();
+            ss.setReuseAddress(true);
+            ss.bind(new InetSocketAddress(port), 50);
+        } catch (IOException e) {
+            throw new StartupException("Cannot bind the " + name + " port " + port + ": " + e.getMessage()
+                    + " (is another server using it? change Server/Ports/Offset in carbon.xml)");
+        }
+        Thread t = new Thread(() -> {
+            while (!ss.isClosed()) {
+                try (Socket s = ss.accept(); OutputStream out = s.getOutputStream()) {
+                    out.write((banner + " (synthetic) on port " + port + "\n").getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    // closed on shutdown, or the client went away
+                }
+            }
+        }, name + "-listener");
+        t.setDaemon(true);
+        t.start();
+        listeners.put(name, port);
+        closers.add(() -> {
+            try {
+                ss.close();
+            } catch (IOException ignored) {
+                // shutting down
+            }
+        });
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        try (ex) {
+            String method = ex.getRequestMethod();
+            String path = ex.getRequestURI().getPath();
+            ex.getResponseHeaders().set("Server", "WSO2 Carbon Server");
+            if (!method.equals("GET") && !method.equals("HEAD")) {
+                send(ex, 405, "text/plain", "Method Not Allowed\n");
+                return;
+            }
+            switch (path) {
+                case "/":
+                case "/carbon":
+                    ex.getResponseHeaders().set("Location", "/carbon/");
+                    send(ex, 302, "text/plain", "");
+                    return;
+                case "/carbon/":
+                case "/carbon/admin/login.jsp":
+                    send(ex, 200, "text/html; charset=UTF-8", loginPage());
+                    return;
+                case "/cluster/members":
+                    send(ex, 200, "application/json", Json.write(membersJson()) + "\n");
+                    return;
+                case "/health": {
+                    Map<String, Object> h = new LinkedHashMap<>();
+                    h.put("status", up ? "UP" : "DOWN");
+                    h.put("listeners", listeners);
+                    send(ex, up ? 200 : 503, "application/json", Json.write(h) + "\n");
+                    return;
+                }
+                default:
+                    send(ex, 404, "text/html; charset=UTF-8",
+                            "<html><head><title>404 - Not Found</title></head><body><h1>HTTP Status 404</h1>"
+                                    + "<p>The requested resource is not available.</p></body></html>\n");
+            }
+        }
+    }
+
+    private static void send(HttpExchange ex, int code, String type, String body) throws IOException {
+        byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type);
+        boolean head = ex.getRequestMethod().equals("HEAD");
+        ex.sendResponseHeaders(code, head || bytes.length == 0 ? -1 : bytes.length);
+        if (!head && bytes.length > 0) {
+            ex.getResponseBody().write(bytes);
+        }
+    }
+
+    private String loginPage() {
+        return "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>" + config.productName
+                + "</title>\n</head>\n<body>\n<div id=\"header\"><h1>" + config.productName + "</h1>"
+                + "<p>Management Console &mdash; version " + config.productVersion + " (synthetic)</p></div>\n"
+                + "<form method=\"POST\" action=\"../admin/login_action.jsp\" name=\"loginForm\">\n"
+                + "<label for=\"txtUserName\">Username</label> <input type=\"text\" id=\"txtUserName\" name=\"username\">\n"
+                + "<label for=\"txtPassword\">Password</label> <input type=\"password\" id=\"txtPassword\" name=\"password\">\n"
+                + "<input type=\"submit\" value=\"Sign-in\">\n</form>\n"
+                + "<p id=\"node\">Node: " + selfIp + "</p>\n</body>\n</html>\n";
+    }
+
+    // ---- lifecycle ----
+
+    private void shutdown() {
+        CarbonLog.info(MANAGER, "Shutdown hook triggered....");
+        CarbonLog.info(MANAGER, "Gracefully shutting down " + config.productName + "...");
+        up = false;
+        if (membership != null) {
+            membership.stop();
+        }
+        closeAll();
+        CarbonLog.info(MANAGER, "Shutdown complete");
+        CarbonLog.info(MANAGER, "Halting JVM");
+    }
+
+    private void closeAll() {
+        for (int i = closers.size() - 1; i >= 0; i--) {
+            closers.get(i).run();
+        }
+        closers.clear();
+    }
+
+    private void writePidFile() {
+        Path pid = config.home.resolve("wso2carbon.pid");
+        try {
+            Files.writeString(pid, ProcessHandle.current().pid() + "\n");
+        } catch (IOException e) {
+            CarbonLog.warn(MANAGER, "Cannot write " + pid + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The address other members see: -Dcarbon.local.ip (as in Carbon's NetworkUtils), else the
+     * first non-loopback IPv4 address (the pod IP in Kubernetes), else the loopback address.
+     */
+    static String localIp() {
+        String prop = System.getProperty("carbon.local.ip");
+        if (prop != null && !prop.isEmpty()) {
+            return prop;
+        }
+        try {
+            for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+                if (!ni.isUp() || ni.isLoopback()) {
+                    continue;
+                }
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (a instanceof Inet4Address && !a.isLoopbackAddress() && !a.isLinkLocalAddress()) {
+                        return a.getHostAddress();
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // fall through
+        }
+        return "127.0.0.1";
+    }
+}
