@@ -17,6 +17,7 @@ import contextlib
 import hashlib
 import io
 import os
+import random
 import shutil
 import stat
 import subprocess
@@ -295,7 +296,8 @@ def _xml_text(value: str) -> str:
     return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in esc)
 
 
-def _pack_entries(keystore_password: str, conf_password: str) -> tuple[dict[str, tuple[bytes, int]], set[str]]:
+def _pack_entries(keystore_password: str, conf_password: str,
+                  filler_mb: int = 0) -> tuple[dict[str, tuple[bytes, int]], set[str]]:
     """Files (relative path -> (content, mode)) and empty folders of the pack."""
     files: dict[str, tuple[bytes, int]] = {}
     subst = {
@@ -322,12 +324,16 @@ def _pack_entries(keystore_password: str, conf_password: str) -> tuple[dict[str,
             _jar_bytes(name, version),
             0o644,
         )
+    # Stand-ins for the ~600 plugin jars of a real pack, so benchmarks see a real pack's weight.
+    noise = random.Random(5100)
+    for i in range(filler_mb):
+        files[f"repository/components/plugins/org.wso2.synthetic.filler_{i:03d}.jar"] = (noise.randbytes(1 << 20), 0o644)
     return files, set(_EMPTY_DIRS)
 
 
 def make_pack(
     dest_dir: Path, *, keystore_password: str = "wso2carbon", as_zip: bool = True,
-    conf_password: str | None = None,
+    conf_password: str | None = None, filler_mb: int = 0,
 ) -> Path:
     """Write a synthetic WSO2 IS 5.1.0 pack into ``dest_dir``.
 
@@ -344,10 +350,12 @@ def make_pack(
     ``conf_password`` writes another value there instead, e.g. the real pack's default ``wso2carbon``
     while the keystore has the stack's secret password: the pack then only works once configured
     (as a real pack whose keystore was changed), and that secret is in no file of the pack.
+    ``filler_mb`` adds that many 1 MB incompressible plugin jars (benchmarks: a real pack's weight).
     """
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
-    files, empty_dirs = _pack_entries(keystore_password, keystore_password if conf_password is None else conf_password)
+    conf = keystore_password if conf_password is None else conf_password
+    files, empty_dirs = _pack_entries(keystore_password, conf, filler_mb)
 
     if not as_zip:
         root = dest_dir / PACK_DIR_NAME
