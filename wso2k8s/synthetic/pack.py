@@ -327,7 +327,8 @@ def _pack_entries(keystore_password: str, conf_password: str,
     # Stand-ins for the ~600 plugin jars of a real pack, so benchmarks see a real pack's weight.
     noise = random.Random(5100)
     for i in range(filler_mb):
-        files[f"repository/components/plugins/org.wso2.synthetic.filler_{i:03d}.jar"] = (noise.randbytes(1 << 20), 0o644)
+        filler = f"repository/components/plugins/org.wso2.synthetic.filler_{i:03d}.jar"
+        files[filler] = (noise.randbytes(1 << 20), 0o644)
     return files, set(_EMPTY_DIRS)
 
 
