@@ -1,0 +1,465 @@
+#!/bin/bash
+# A real single-node Kubernetes v1.20.2 cluster on this machine, offline, for wso2-kubernetes.
+#
+#   tools/kubernetes/cluster.sh build     build the binaries into the cache (no-op when they exist; ~10-15 min cold)
+#   tools/kubernetes/cluster.sh up        start etcd, kube-apiserver, controller-manager, scheduler, containerd,
+#                                         kubelet, kube-proxy (fast no-op when already up); prints the kubeconfig path
+#   tools/kubernetes/cluster.sh down      stop what `up` started and undo its host changes
+#   tools/kubernetes/cluster.sh status    what runs; exit 0 = up and healthy, 1 = partly up/unhealthy, 3 = down
+#   tools/kubernetes/cluster.sh kubeconfig | env | kubectl ARGS...
+#
+# Paths: binaries  $WSO2K8S_CACHE/kubernetes-1.20.2/bin   (WSO2K8S_CACHE=/var/cache/wso2-kubernetes)
+#        state     $WSO2K8S_STATE/cluster                  (WSO2K8S_STATE=/var/lib/wso2-kubernetes)
+#        kubeconfig $WSO2K8S_STATE/cluster/kubeconfig      (CA and token kept across down/up: same content)
+# Knobs: NODE=0 (control plane only), PROXY=0 (no kube-proxy/NodePorts), API_PORT=16443, ETCD_PORT=23790,
+#        NODE_IP=10.245.0.1, REGISTRIES="127.0.0.1:5000 localhost:5000" (plain-HTTP registries for containerd).
+# See README.md next to this file for the traps.
+set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
+STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
+CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
+K8S_VERSION=1.20.2
+BIN=${K8S_BIN:-$CACHE/kubernetes-$K8S_VERSION/bin}
+KC=$STATE/cluster
+RUN=$KC/run
+P=$KC/pki
+K=$KC/kubeconfig
+NODE=${NODE:-1}; PROXY=${PROXY:-1}
+ETCD_PORT=${ETCD_PORT:-23790}; API_PORT=${API_PORT:-16443}
+NODE_IP=${NODE_IP:-10.245.0.1}        # alias put on lo: kubelet refuses a loopback node IP; pods reach the API here
+API_BIND=${API_BIND:-0.0.0.0}         # the API must answer on 127.0.0.1 (kubeconfig) and $NODE_IP (pods via 10.0.0.1)
+SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24
+NODE_NAME=wso2k8s-node
+REGISTRIES=${REGISTRIES-127.0.0.1:5000 localhost:5000}
+PKGS="etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack openssl curl python3 kmod"
+iptables -V 2>/dev/null | grep -q nf_tables && PKGS="$PKGS nftables"   # down deletes emptied tables with nft
+# a static busybox goes into the local/busybox:1 test image: Debian's busybox-static unless /bin/busybox already is static
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || PKGS="$PKGS busybox-static"
+# sysctls that kubelet (kernel tunables), kube-proxy (route_localnet) or the CNI bridge (ip_forward) may change
+SYSCTLS="net.ipv4.conf.all.route_localnet net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic
+ kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.bridge.bridge-nf-call-iptables
+ net.bridge.bridge-nf-call-ip6tables net.netfilter.nf_conntrack_max"
+# host paths kubelet/containerd/CNI create outside the state dir; removed by `down` if `up` found them absent
+# (kubelet's device-plugin socket dir is hard-wired to /var/lib/kubelet/device-plugins; /var/log/pods too)
+HOST_DIRS="/var/log/pods /var/log/containers /var/lib/cni /var/lib/kubelet /usr/libexec/kubernetes /usr/libexec /run/netns"
+
+T0=$(date +%s%N)
+el() { local d=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
+log() { echo "[cluster +$(el)] $*"; }
+die() { echo "[cluster +$(el)] ERROR: $*" >&2; exit 1; }
+kubectl_() { "$BIN/kubectl" --kubeconfig="$K" "$@"; }
+curl_() { curl -A wso2k8s-tools "$@"; }   # never curl's own User-Agent: see README (pretty-print crash)
+
+lock() {  # one up/down at a time; fd 9 is closed for every daemon (else they would hold the lock forever)
+  mkdir -p "$STATE"; exec 9>"$STATE/cluster.lock"
+  flock -n 9 || { log "another cluster.sh up/down runs; waiting for it"; flock 9; }
+}
+
+missing_pkgs() { local p; for p; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done; }
+ensure_pkgs() {
+  local miss; miss=$(missing_pkgs "$@" | xargs)
+  [ -z "$miss" ] && return 0
+  export DEBIAN_FRONTEND=noninteractive
+  local A=(-o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
+  log "installing Debian packages: $miss"
+  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt-get "${A[@]}" install $miss >"$KC/apt.log" 2>&1; then
+    log "apt-get update (package lists missing or stale)"
+    apt-get -o DPkg::Lock::Timeout=600 -qq update
+    apt-get "${A[@]}" install $miss >"$KC/apt.log" 2>&1 || { tail -20 "$KC/apt.log" >&2; die "apt-get install failed"; }
+  fi
+}
+
+# --- processes: started in their own session, pid recorded; "ours" = recorded pid whose argv[0] is what we ran ---
+bg() {
+  local name=$1; shift
+  local exe; exe=$(command -v "$1") || die "$1 not found"; shift
+  rm -f "$RUN/$name.pid"; echo "$exe" >"$RUN/$name.exe"
+  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
+  for _ in $(seq 1 100); do [ -s "$RUN/$name.pid" ] && break; sleep 0.02; done
+  grep -qx "$name" "$RUN/components" 2>/dev/null || echo "$name" >>"$RUN/components"
+}
+pid_of() {  # prints the pid if the component runs and is ours
+  local f=$RUN/$1.pid p; [ -s "$f" ] || return 1; p=$(cat "$f")
+  [ "$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)" = "$(cat "$RUN/$1.exe" 2>/dev/null)" ] && echo "$p"
+}
+stop() {  # stop NAME...: SIGTERM to all of them at once, wait up to STOP_WAIT tenths of a second (100), then SIGKILL
+  local n p pids=() names=() wait=${STOP_WAIT:-100}
+  for n; do if p=$(pid_of "$n"); then kill "$p" 2>/dev/null || true; pids+=("$p"); names+=("$n"); fi; rm -f "$RUN/$n.pid"; done
+  [ ${#pids[@]} -gt 0 ] || return 0
+  for _ in $(seq 1 "$wait"); do
+    local alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && return 0; sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && { [ "$wait" -ge 50 ] && log "pid $p (${names[*]}) did not stop in time: SIGKILL"; kill -9 "$p" 2>/dev/null || true; }; done
+  return 0
+}
+wait_for() {  # wait_for NAME CONDITION [tenths-of-seconds] [component-log]
+  local i
+  for i in $(seq 1 "${3:-600}"); do
+    if eval "$2" >/dev/null 2>&1; then log "$1 ready"; return 0; fi
+    if [ -n "${4:-}" ] && ! pid_of "$4" >/dev/null; then break; fi   # the process died: no point waiting
+    sleep 0.1
+  done
+  [ -n "${4:-}" ] && { echo "--- last lines of $KC/log/$4.log:" >&2; tail -15 "$KC/log/$4.log" >&2; }
+  die "$1 not ready (logs: $KC/log; clean up with: $0 down)"
+}
+
+apiserver_ready() { curl_ -sf -m 2 --cacert "$P/ca.crt" -H "Authorization: Bearer $(cut -d, -f1 "$P/tokens.csv")" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1; }
+node_ready() { [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+
+is_up() {  # every recorded component runs, the API is ready and the node (if any) is Ready
+  [ -f "$RUN/up-complete" ] || return 1
+  local c; for c in $(cat "$RUN/components"); do pid_of "$c" >/dev/null || return 1; done
+  apiserver_ready || return 1
+  if grep -qx kubelet "$RUN/components"; then node_ready || return 1; fi
+}
+
+ipt_norm() { "$1-save" 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/' || true; }
+
+# =====================================================================================================
+cmd_build() {
+  mkdir -p "$CACHE"; exec 8>"$CACHE/kubernetes-$K8S_VERSION.lock"
+  flock -n 8 || { log "another build runs; waiting for it"; flock 8; }
+  WSO2K8S_CACHE=$CACHE OUT=$BIN "$HERE/build.sh"
+}
+
+cmd_up() {
+  lock
+  if is_up && [ "$(cat "$RUN/mode" 2>/dev/null)" != "NODE=$NODE PROXY=$PROXY" ]; then
+    log "running with $(cat "$RUN/mode" 2>/dev/null), asked for NODE=$NODE PROXY=$PROXY: restarting"; do_down
+  elif is_up; then
+    log "already up ($(wc -l <"$RUN/components") components running)"
+    echo "KUBECONFIG=$K"; return 0
+  fi
+  if [ -d "$RUN" ]; then log "found a partial or stale cluster: cleaning it up first"; do_down; fi
+  local c; for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause; do
+    [ -x "$BIN/$c" ] || { log "Kubernetes binaries missing in $BIN: building them now (10-15 min cold)"; cmd_build; break; }
+  done
+  mkdir -p "$KC" "$P"
+  ensure_pkgs $PKGS
+  modprobe br_netfilter 2>/dev/null || true; modprobe overlay 2>/dev/null || true
+  mkdir -p "$RUN" "$KC/log"
+  rm -rf "$KC/log.prev"; [ -n "$(ls -A "$KC/log")" ] && mv "$KC/log" "$KC/log.prev" && mkdir -p "$KC/log"
+  : >"$RUN/components"; echo "NODE=$NODE PROXY=$PROXY" >"$RUN/mode"
+  # host state before we touch anything: down restores it and checks iptables against it
+  for t in iptables ip6tables; do ipt_norm $t >"$RUN/$t.before"; done
+  local s; for s in $SYSCTLS; do v=$(sysctl -n "$s" 2>/dev/null) && printf '%s\t%s\n' "$s" "$v" || true; done >"$RUN/sysctl.before"
+  local d; for d in $HOST_DIRS; do [ -e "$d" ] || echo "$d"; done >"$RUN/created-dirs"
+  ls /sys/fs/cgroup/*/kubepods -d 2>/dev/null >"$RUN/cgroups.before" || true
+  ls /run/netns 2>/dev/null | sort >"$RUN/netns.before" || true
+
+  # --- certificates: self-signed CA, apiserver cert for 127.0.0.1/$NODE_IP/10.0.0.1, SA key, static admin token ---
+  if [ ! -f "$P/tokens.csv" ]; then
+    log "creating CA, apiserver certificate, service-account key, admin token in $P"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout "$P/ca.key" -out "$P/ca.crt" -days 3650 -subj /CN=wso2k8s-ca 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:10.0.0.1,IP:%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$NODE_IP" >"$P/ext"
+    openssl req -newkey rsa:2048 -nodes -keyout "$P/apiserver.key" -out "$P/apiserver.csr" -subj /CN=kube-apiserver 2>/dev/null
+    openssl x509 -req -in "$P/apiserver.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -out "$P/apiserver.crt" -days 3650 -extfile "$P/ext" 2>/dev/null
+    openssl genrsa -out "$P/sa.key" 2048 2>/dev/null; openssl rsa -in "$P/sa.key" -pubout -out "$P/sa.pub" 2>/dev/null
+    echo "$(openssl rand -hex 24),admin,admin,system:masters" >"$P/tokens.csv"
+    chmod 600 "$P"/*.key "$P/tokens.csv"
+  fi
+  local TOKEN; TOKEN=$(cut -d, -f1 "$P/tokens.csv")
+  cat >"$K" <<KCFG
+apiVersion: v1
+kind: Config
+clusters: [{name: wso2k8s, cluster: {server: "https://127.0.0.1:$API_PORT", certificate-authority-data: "$(base64 -w0 "$P/ca.crt")"}}]
+users: [{name: admin, user: {token: "$TOKEN"}}]
+contexts: [{name: wso2k8s, context: {cluster: wso2k8s, user: admin}}]
+current-context: wso2k8s
+KCFG
+  chmod 600 "$K"
+
+  # --- etcd (Debian etcd-server 3.4); data is per run: each `up` is a fresh cluster ---
+  rm -rf "$KC/etcd"
+  log "starting etcd on 127.0.0.1:$ETCD_PORT"
+  bg etcd etcd --name wso2k8s --data-dir "$KC/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT+10))" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT+10))" --initial-cluster "wso2k8s=http://127.0.0.1:$((ETCD_PORT+10))" \
+    --listen-metrics-urls "http://127.0.0.1:$((ETCD_PORT+20))"
+  wait_for etcd "curl_ -sf -m 1 http://127.0.0.1:$ETCD_PORT/health" 300 etcd
+
+  # --- kube-apiserver: advertises $NODE_IP, so endpoints/kubernetes = $NODE_IP:$API_PORT and kube-proxy routes
+  #     pods' 10.0.0.1:443 there. The lo alias must exist before it starts. ---
+  if ! grep -q " $NODE_IP/" <<<"$(ip -4 addr show dev lo)"; then ip addr add "$NODE_IP/32" dev lo; touch "$RUN/lo-alias"; fi
+  log "starting kube-apiserver on $API_BIND:$API_PORT (RBAC)"
+  bg kube-apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+    --bind-address="$API_BIND" --secure-port="$API_PORT" --insecure-port=0 --advertise-address="$NODE_IP" \
+    --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" --client-ca-file="$P/ca.crt" --token-auth-file="$P/tokens.csv" \
+    --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" --service-account-issuer=https://kubernetes.default.svc \
+    --service-cluster-ip-range="$SERVICE_CIDR" --service-node-port-range=30000-32767 --authorization-mode=RBAC --allow-privileged=true \
+    --kubelet-preferred-address-types=InternalIP --profiling=false
+  wait_for kube-apiserver apiserver_ready 900 kube-apiserver
+  if [ "$NODE" != 1 ]; then finish_up; return 0; fi
+
+  # --- controllers (RC/Deployment -> pods, endpoints, service-account tokens, GC) + scheduler ---
+  log "starting kube-controller-manager, kube-scheduler"
+  bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --port=0 --service-account-private-key-file="$P/sa.key" \
+    --root-ca-file="$P/ca.crt" --service-cluster-ip-range="$SERVICE_CIDR" --controllers='*,-nodeipam' \
+    --flex-volume-plugin-dir="$KC/kcm-volume-plugins"
+  bg kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2)) --port=0
+
+  # --- containerd (Debian 1.6, CRI) + CNI bridge; pulls from the plain-HTTP local registry ---
+  mkdir -p "$KC/cni" "$KC/img"
+  cat >"$KC/cni/10-wso2k8s.conflist" <<CNI
+{"cniVersion":"0.4.0","name":"wso2k8s","plugins":[
+ {"type":"bridge","bridge":"wso2k8s0","isGateway":true,"isDefaultGateway":true,"ipMasq":false,"hairpinMode":true,
+  "ipam":{"type":"host-local","ranges":[[{"subnet":"$POD_CIDR"}]],"dataDir":"$KC/cni/ipam"}},
+ {"type":"portmap","capabilities":{"portMappings":true}},{"type":"loopback"}]}
+CNI
+  cat >"$KC/containerd.toml" <<CTD
+version = 2
+root = "$KC/containerd/root"
+state = "$KC/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$KC/containerd.sock"
+[ttrpc]
+  address = "$KC/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$KC/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "docker.io/local/pause:3.2"
+  restrict_oom_score_adj = true   # no CAP_SYS_RESOURCE in this VM: runc cannot set oom_score_adj=-998
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        Root = "$KC/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$KC/cni"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$KC/certs.d"
+CTD
+  # one hosts.toml per registry, read at each pull. containerd 1.6.20 rejects a file with only `server = ...`
+  # ("invalid `host` tree") and silently falls back to https: the [host."http://..."] table is required.
+  rm -rf "$KC/certs.d"
+  for r in $REGISTRIES; do
+    mkdir -p "$KC/certs.d/$r"
+    printf 'server = "http://%s"\n\n[host."http://%s"]\n  capabilities = ["pull", "resolve"]\n' "$r" "$r" >"$KC/certs.d/$r/hosts.toml"
+  done
+  # dockerd sets the FORWARD policy to DROP and br_netfilter sends bridged pod<->pod frames through FORWARD:
+  # without these, pod->pod and pod->ClusterIP->pod time out
+  for d in -i -o; do
+    iptables -C FORWARD $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null ||
+      { iptables -I FORWARD 1 $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT && echo "$d" >>"$RUN/forward-rules"; }
+  done
+  log "starting containerd"
+  bg containerd containerd --config "$KC/containerd.toml"
+  wait_for containerd "ctr -a $KC/containerd.sock version" 300 containerd
+  # images that cannot be pulled here: pause (sandbox) and a busybox for quick tests (local/busybox:1)
+  rm -rf "$KC/img"; mkdir -p "$KC/img/pause" "$KC/img/bb/bin" "$KC/img/bb/www" "$KC/img/bb/tmp"
+  cp "$BIN/pause" "$KC/img/pause/pause"
+  cp /bin/busybox "$KC/img/bb/bin/busybox"
+  for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$KC/img/bb/bin/$a"; done
+  echo "hello from a wso2k8s pod" >"$KC/img/bb/www/index.html"
+  python3 "$HERE/mkimage.py" "$KC/img/pause.tar" local/pause:3.2 "$KC/img/pause" '["/pause"]' >/dev/null
+  python3 "$HERE/mkimage.py" "$KC/img/busybox.tar" local/busybox:1 "$KC/img/bb" '["/bin/sh"]' >/dev/null
+  for i in pause busybox; do ctr -a "$KC/containerd.sock" -n k8s.io images import "$KC/img/$i.tar" >/dev/null; done
+  log "images local/pause:3.2, local/busybox:1 imported"
+
+  # --- kubelet ---
+  cat >"$KC/kubelet.yaml" <<KL
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $NODE_IP
+port: 10350
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10348
+authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
+authorization: {mode: AlwaysAllow}
+cgroupDriver: cgroupfs
+failSwapOn: false
+nodeStatusUpdateFrequency: 2s   # default 10s: Ready would be reported ~10 s after registration
+makeIPTablesUtilChains: $([ "$PROXY" = 1 ] && echo true || echo false)
+volumePluginDir: $KC/kubelet-volume-plugins
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+KL
+  log "starting kubelet (node $NODE_NAME, $NODE_IP)"
+  bg kubelet "$BIN/kubelet" --kubeconfig="$K" --config="$KC/kubelet.yaml" --root-dir="$KC/kubelet" --cert-dir="$KC/kubelet/pki" \
+    --container-runtime=remote --container-runtime-endpoint="unix://$KC/containerd.sock" --pod-infra-container-image=docker.io/local/pause:3.2 \
+    --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
+
+  # --- kube-proxy (iptables mode): NodePorts on 127.0.0.1 and $NODE_IP; Service IPs for pods ---
+  if [ "$PROXY" = 1 ]; then
+    cat >"$KC/kube-proxy.yaml" <<KP
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $K}
+mode: iptables
+bindAddress: 127.0.0.1
+healthzBindAddress: 127.0.0.1:10356
+metricsBindAddress: 127.0.0.1:10349
+clusterCIDR: $POD_CIDR
+hostnameOverride: $NODE_NAME
+conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+nodePortAddresses: ["127.0.0.0/8", "$NODE_IP/32"]
+KP
+    log "starting kube-proxy (iptables mode)"
+    bg kube-proxy "$BIN/kube-proxy" --config="$KC/kube-proxy.yaml"
+  fi
+  wait_for "node $NODE_NAME (Ready)" node_ready 1200 kubelet
+  [ "$PROXY" = 1 ] && wait_for kube-proxy "curl_ -sf -m 1 http://127.0.0.1:10356/healthz" 300 kube-proxy
+  # pods are rejected until their namespace's ServiceAccount has its token: wait for the default one
+  wait_for "default service account" "[ -n \"\$(kubectl_ -n default get sa default -o jsonpath='{.secrets[0].name}')\" ]" 300
+  finish_up
+}
+
+finish_up() {
+  touch "$RUN/up-complete"
+  log "cluster up: $(xargs <"$RUN/components")"
+  echo "KUBECONFIG=$K"
+}
+
+# =====================================================================================================
+do_down() {  # called with the lock held
+  local A=(-a "$KC/containerd.sock" -n k8s.io) id
+  if pid_of kubelet >/dev/null && apiserver_ready; then
+    # no new pods: stop the controllers first; then let kubelet tear pods down through CRI (CNI DEL, veths)
+    stop kube-controller-manager kube-scheduler
+    if [ -n "$(kubectl_ get pods -A -o name 2>/dev/null)" ]; then
+      log "deleting all pods (kubelet tears them down)"
+      kubectl_ delete pods --all -A --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
+      for _ in $(seq 1 150); do
+        [ -z "$(ctr "${A[@]}" tasks ls -q 2>/dev/null)" ] && break; sleep 0.1
+      done
+    fi
+  fi
+  log "stopping kube-proxy, kubelet"
+  stop kube-proxy kubelet
+  if pid_of containerd >/dev/null; then   # anything left: kill tasks, unpin network namespaces
+    for id in $(ctr "${A[@]}" tasks ls -q 2>/dev/null); do
+      ctr "${A[@]}" tasks kill -s SIGKILL "$id"; sleep 0.2; ctr "${A[@]}" tasks delete -f "$id"
+    done >/dev/null 2>&1 || true
+  fi
+  log "stopping containerd, kube-controller-manager, kube-scheduler, kube-apiserver, etcd"
+  # the control plane's data (etcd) is thrown away below, so no need to wait for a graceful shutdown
+  # (kube-apiserver takes ~6 s, etcd ~3 s); containerd gets its full grace period, in parallel
+  stop containerd & local cpid=$!
+  STOP_WAIT=10 stop kube-controller-manager kube-scheduler kube-apiserver
+  STOP_WAIT=10 stop etcd
+  wait "$cpid" || true
+  log "all processes stopped; undoing host changes"
+  # pinned network namespaces that appeared during the run
+  local n; for n in $(comm -13 "$RUN/netns.before" <(ls /run/netns 2>/dev/null | sort) 2>/dev/null); do
+    case "$n" in cni-*) umount "/run/netns/$n" 2>/dev/null || true; rm -f "/run/netns/$n";; esac
+  done
+  ip link show wso2k8s0 >/dev/null 2>&1 && ip link del wso2k8s0
+  undo_iptables
+  log "iptables rules and chains removed"
+  # sysctls back to their values before up
+  local key v; if [ -f "$RUN/sysctl.before" ]; then
+    while IFS=$'\t' read -r key v; do
+      [ "$(sysctl -n "$key" 2>/dev/null)" = "$v" ] || { sysctl -qw "$key=$v" && log "sysctl $key restored to $v"; }
+    done <"$RUN/sysctl.before"
+  fi
+  [ -f "$RUN/lo-alias" ] && { ip addr del "$NODE_IP/32" dev lo 2>/dev/null || true; }
+  # mounts under the state dir (kubelet's rshared root dir, secrets tmpfs, container rootfs, shm)
+  local m; for m in $(awk -v k="$KC/" 'index($2, k) == 1 {print $2}' /proc/mounts | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
+  # cgroups kubelet created (cgroupfs driver): remove the empty kubepods trees it left
+  local cg; for cg in /sys/fs/cgroup/*/kubepods; do
+    [ -d "$cg" ] || continue; grep -qx "$cg" "$RUN/cgroups.before" 2>/dev/null && continue
+    find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
+  if [ -f "$RUN/created-dirs" ]; then
+    while read -r d; do [ -n "$d" ] && [ -e "$d" ] || continue
+      case "$d" in /run/netns|/usr/libexec) rmdir "$d" 2>/dev/null || true;; *) rm -rf --one-file-system "$d";; esac
+    done <"$RUN/created-dirs"
+  fi
+  # per-run data; pki/ and kubeconfig stay (same CA and token on the next up), logs stay in log/
+  local t; for t in iptables ip6tables; do [ -f "$RUN/$t.before" ] && cp "$RUN/$t.before" "$KC/log/$t.before-up"; done
+  rm -rf --one-file-system "$RUN" "$KC/etcd" "$KC/containerd" "$KC/kubelet" "$KC/runc" "$KC/cni" "$KC/img" "$KC/certs.d" \
+    "$KC"/containerd.sock* "$KC"/*.yaml "$KC"/containerd.toml \
+    "$KC/kcm-volume-plugins" "$KC/kubelet-volume-plugins"
+  # verification: iptables as before up (counters ignored)
+  for t in iptables ip6tables; do
+    [ -f "$KC/log/$t.before-up" ] || continue
+    if diff <(cat "$KC/log/$t.before-up") <(ipt_norm $t) >"$KC/log/$t.diff"; then log "$t: identical to before up"
+    else log "WARNING: $t differs from before up (see $KC/log/$t.diff)"; fi
+  done
+}
+
+undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules jumping to KUBE-*/CNI-* chains that
+                   # did not exist before up, those chains, and the FORWARD rules up recorded
+  local ipt t line c chain new
+  for ipt in iptables ip6tables; do
+    local before=$RUN/$ipt.before; [ -f "$before" ] || before=/dev/null
+    for t in filter nat mangle raw; do
+      "$ipt" -t "$t" -S >/dev/null 2>&1 || continue
+      new=$("$ipt" -t "$t" -S | awk '/^-N (KUBE|CNI)-/{print $2}' | while read -r c; do grep -qxF ":$c - [0:0]" "$before" || echo "$c"; done || true)
+      [ -n "$new" ] || continue
+      { "$ipt" -t "$t" -S | grep -E '^-A ' || true; } | while read -r line; do
+        chain=$(awk '{print $2}' <<<"$line")
+        grep -qxF "$chain" <<<"$new" && continue            # inside a new chain: flushed below
+        c=$(sed -nE 's/.* -[jg] ((KUBE|CNI)-[^ ]+).*/\1/p' <<<"$line")
+        [ -n "$c" ] && grep -qxF "$c" <<<"$new" && { eval "$ipt -t $t -D ${line#-A }" 2>/dev/null || true; }
+      done
+      for c in $new; do "$ipt" -t "$t" -F "$c" 2>/dev/null || true; done
+      for c in $new; do "$ipt" -t "$t" -X "$c" 2>/dev/null || true; done
+    done
+  done
+  # with the nf_tables backend an emptied table stays listed by iptables-save (kubelet creates `mangle` for its
+  # canary chain): delete tables that did not exist before up and hold nothing any more
+  if command -v nft >/dev/null; then
+    for ipt in iptables ip6tables; do
+      [ -f "$RUN/$ipt.before" ] || continue
+      for t in filter nat mangle raw; do
+        grep -qx "\*$t" "$RUN/$ipt.before" && continue
+        local rules; rules=$("$ipt" -t "$t" -S 2>/dev/null | grep -vE '^-P ' || true)   # (no grep -q on pipes: SIGPIPE + pipefail)
+        [ -z "$rules" ] || continue
+        ipt_norm "$ipt" >"$RUN/ipt.now"; grep -qx "\*$t" "$RUN/ipt.now" || continue
+        nft delete table "$([ $ipt = iptables ] && echo ip || echo ip6)" "$t" 2>/dev/null || true
+      done
+    done
+  fi
+  if [ -f "$RUN/forward-rules" ]; then
+    while read -r d; do iptables -D FORWARD $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null || true; done <"$RUN/forward-rules"
+  fi
+}
+
+cmd_down() {
+  lock
+  if [ ! -d "$RUN" ]; then log "not up: nothing to do"; return 0; fi
+  do_down
+  log "down"
+}
+
+# =====================================================================================================
+cmd_status() {
+  if [ ! -s "$RUN/components" ]; then echo "cluster: down"; return 3; fi
+  local c p bad=0
+  for c in $(cat "$RUN/components"); do
+    if p=$(pid_of "$c"); then printf '  %-24s running  pid %s\n' "$c" "$p"; else printf '  %-24s NOT RUNNING\n' "$c"; bad=1; fi
+  done
+  if apiserver_ready; then echo "  api https://127.0.0.1:$API_PORT ready"; else echo "  api https://127.0.0.1:$API_PORT NOT READY"; bad=1; fi
+  if grep -qx kubelet "$RUN/components"; then
+    if node_ready; then echo "  node $NODE_NAME Ready ($NODE_IP)"; else echo "  node $NODE_NAME NOT Ready"; bad=1; fi
+    [ "$bad" = 0 ] && echo "  pods: $(kubectl_ get pods -A --no-headers 2>/dev/null | wc -l), services: $(kubectl_ get svc -A --no-headers 2>/dev/null | wc -l)"
+  fi
+  [ -f "$RUN/up-complete" ] || { echo "  (up did not complete)"; bad=1; }
+  echo "  kubeconfig: $K"
+  if [ "$bad" = 0 ]; then echo "cluster: up"; return 0; else echo "cluster: UNHEALTHY (try: $0 down && $0 up; logs: $KC/log)"; return 1; fi
+}
+
+[ "$(id -u)" = 0 ] || die "run as root"
+case "${1:-}" in
+  build) cmd_build ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  kubeconfig) echo "$K" ;;
+  env) echo "export KUBECONFIG=$K PATH=$BIN:\$PATH" ;;
+  kubectl) shift; exec "$BIN/kubectl" --kubeconfig="$K" "$@" ;;
+  *) echo "usage: $0 build|up|down|status|kubeconfig|env|kubectl ARGS" >&2; exit 2 ;;
+esac
