@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .pack.context import ContextError, check_files, write_base_context, write_product_context
-from .pack.inspect import PackError, PackInfo, inspect_pack
-from .pack.render import RenderError
+from .pack.errors import PackError, RenderError
+from .pack.inspect import PackInfo, inspect_pack
 from .settings import Problem, Settings, SettingsError, StackSettings
 
 

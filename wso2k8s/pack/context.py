@@ -9,14 +9,13 @@ product context:
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..settings.schema import Settings
-from .inspect import PackInfo
+from .inspect import PackInfo, sha256_of
 from .render import SECRET_NAMES, TEMPLATES, render_conf
 
 HOME = "/home/wso2carbon"
@@ -114,14 +113,6 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     _write_if_changed(out / "Dockerfile", dockerfile.encode())
     (out / ".dockerignore").write_text("")
     return out
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _unpack_once(pack: PackInfo, target: Path) -> None:

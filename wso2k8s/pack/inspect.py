@@ -9,15 +9,11 @@ from pathlib import Path
 
 from lxml import etree
 
+from .errors import PackError
+
 CARBON_NS = "http://wso2.org/projects/carbon/carbon.xml"
 REQUIRED = ("bin/wso2server.sh", "repository/conf/carbon.xml", "repository/conf/axis2/axis2.xml",
             "repository/components/lib")
-
-
-class PackError(Exception):
-    def __init__(self, message: str, fix: str):
-        super().__init__(message)
-        self.message, self.fix = message, fix
 
 
 @dataclass(frozen=True)
@@ -46,7 +42,7 @@ def inspect_pack(path: Path) -> PackInfo:
             raise PackError(f"{path} lacks {', '.join(missing)}: not a WSO2 Carbon pack",
                             "use the product zip as downloaded from WSO2 (unmodified layout)")
         carbon_xml = zf.read(f"{root}/repository/conf/carbon.xml")
-    return _info(path, root, carbon_xml, _sha256_file(path))
+    return _info(path, root, carbon_xml, sha256_of(path))
 
 
 def _inspect_dir(path: Path) -> PackInfo:
@@ -60,7 +56,7 @@ def _inspect_dir(path: Path) -> PackInfo:
     digest = hashlib.sha256()
     for file in sorted(p for p in base.rglob("*") if p.is_file()):
         digest.update(str(file.relative_to(base)).encode())
-        digest.update(_sha256_file(file).encode())
+        digest.update(sha256_of(file).encode())
     return _info(base, base.name, (base / "repository/conf/carbon.xml").read_bytes(), digest.hexdigest())
 
 
@@ -92,7 +88,7 @@ def _parent(name: str) -> str:
     return name.rstrip("/").rsplit("/", 1)[0]
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -18,6 +18,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from lxml import etree
 
 from ..settings.schema import Settings
+from .errors import RenderError
 
 SECRET_NAMES = ("admin_password", "keystore_password")
 
@@ -28,12 +29,6 @@ TEMPLATES = Environment(loader=PackageLoader("wso2k8s", "templates"), undefined=
 
 def secret_token(name: str) -> str:
     return f"@@wso2k8s:{name}@@"
-
-
-class RenderError(Exception):
-    def __init__(self, message: str, fix: str):
-        super().__init__(message)
-        self.message, self.fix = message, fix
 
 
 @dataclass(frozen=True)
