@@ -49,9 +49,8 @@ class CarbonCluster(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{s.name}-secrets", namespace=s.kubernetes.namespace,
                                                 labels=args.labels),
             type="Opaque",
-            # Marked secret once more here, so the Secret stays encrypted in the state whatever the caller passed.
-            string_data=pulumi.Output.secret({"admin_password": args.admin_password,
-                                              "keystore_password": args.keystore_password}),
+            # pulumi-kubernetes sends a Secret's data to the engine as secret values (encrypted in the state).
+            string_data={"admin_password": args.admin_password, "keystore_password": args.keystore_password},
             opts=child)
 
         pod_spec = pulumi.Output.all(args.image, args.service_account_name).apply(

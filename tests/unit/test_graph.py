@@ -9,6 +9,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.runtime import rpc
 
 from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, stack_settings
 from wso2k8s.pack.inspect import PackInfo
@@ -185,19 +186,20 @@ def test_every_kubernetes_object_goes_through_the_stack_provider(mocks: Mocks) -
 
 
 @pulumi.runtime.test
-def test_passwords_stay_secret_outputs(mocks: Mocks) -> Any:
+def test_passwords_reach_the_engine_only_as_secrets(mocks: Mocks) -> Any:
     graph = build()
-    string_data = graph.profiles["default"].cluster.secret.string_data
 
-    async def check_secret() -> None:
-        assert await string_data.is_secret()
-        assert await string_data.future() == {"admin_password": ADMIN_PASSWORD,
-                                               "keystore_password": KEYSTORE_PASSWORD}
-        for recorded in mocks.resources:  # the value appears as an input of the Secret only
-            if recorded.typ != "kubernetes:core/v1:Secret":
+    def check(_: Any) -> None:
+        secret = mocks.one("kubernetes:core/v1:Secret")
+        string_data = secret.inputs["stringData"]
+        assert rpc.is_rpc_secret(string_data), "stringData was sent to the engine in plain text"
+        assert rpc.unwrap_rpc_secret(string_data) == {"admin_password": ADMIN_PASSWORD,
+                                                      "keystore_password": KEYSTORE_PASSWORD}
+        for recorded in mocks.resources:  # nowhere else, not even as a secret
+            if recorded is not secret:
                 assert ADMIN_PASSWORD not in repr(recorded.inputs) and KEYSTORE_PASSWORD not in repr(recorded.inputs)
 
-    return registered(graph).apply(lambda _: pulumi.Output.from_input(check_secret()))
+    return registered(graph).apply(check)
 
 
 @pulumi.runtime.test
