@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
+from .image_build import pushed_image
 from .registry import RegistryTarget
 
 
@@ -20,18 +21,12 @@ class BaseImageArgs:
 
 
 class BaseImage(pulumi.ComponentResource):
-    image: docker.Image
-    repo_digest: pulumi.Output[str]  # registry/repository@sha256:…, what product images build FROM
+    image: docker_build.Image
+    repo_digest: pulumi.Output[str]  # registry/repository:tag@sha256:…, what product images build FROM
 
     def __init__(self, name: str, args: BaseImageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("wso2k8s:image:BaseImage", name, None, opts)
-        self.image = docker.Image(
-            name,
-            image_name=args.registry.image_name(args.repository, args.tag),
-            build=docker.DockerBuildArgs(context=str(args.context), dockerfile=str(args.context / "Dockerfile"),
-                                         platform="linux/amd64"),
-            registry=args.registry.registry_args(),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.repo_digest = self.image.repo_digest
+        self.image = pushed_image(name, args.context, args.registry.image_name(args.repository, args.tag),
+                                  args.registry, None, pulumi.ResourceOptions(parent=self))
+        self.repo_digest = self.image.ref
         self.register_outputs({"repo_digest": self.repo_digest})

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
-import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
 from .base_image import BaseImage
+from .image_build import pushed_image
 from .registry import RegistryTarget
 
 
@@ -22,21 +23,15 @@ class ProductImageArgs:
 
 
 class ProductImage(pulumi.ComponentResource):
-    image: docker.Image
+    image: docker_build.Image
     repo_digest: pulumi.Output[str]  # the RC's pods run exactly this
 
     def __init__(self, name: str, args: ProductImageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("wso2k8s:image:ProductImage", name, None, opts)
-        self.image = docker.Image(
-            name,
-            image_name=args.registry.image_name(args.repository, args.tag),
-            build=docker.DockerBuildArgs(
-                context=str(args.context), dockerfile=str(args.context / "Dockerfile"), platform="linux/amd64",
-                # FROM the base by digest: a rebuilt base always rebuilds the product, never a stale mix.
-                args={"BASE_IMAGE": args.base.repo_digest},
-            ),
-            registry=args.registry.registry_args(),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[args.base]),
-        )
-        self.repo_digest = self.image.repo_digest
+        self.image = pushed_image(
+            name, args.context, args.registry.image_name(args.repository, args.tag), args.registry,
+            # FROM the base by digest: a rebuilt base always rebuilds the product, never a stale mix.
+            {"BASE_IMAGE": args.base.repo_digest},
+            pulumi.ResourceOptions(parent=self, depends_on=[args.base]))
+        self.repo_digest = self.image.ref
         self.register_outputs({"repo_digest": self.repo_digest})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
 
 @dataclass(frozen=True)
@@ -17,7 +17,7 @@ class RegistryTarget:
     def image_name(self, repository: str, tag: str) -> str:
         return f"{self.server}/{repository}:{tag}"
 
-    def registry_args(self) -> docker.RegistryArgs:
+    def registries(self) -> list[docker_build.RegistryArgs]:
         if self.username is None:
-            return docker.RegistryArgs(server=self.server)
-        return docker.RegistryArgs(server=self.server, username=self.username, password=self.password)
+            return []  # no credentials: a registry that allows anonymous push (the local one)
+        return [docker_build.RegistryArgs(address=self.server, username=self.username, password=self.password)]

@@ -6,12 +6,11 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 VENV=$ROOT/.venv
 PY=${PYTHON:-python3}
 stamp() { cat "$ROOT/requirements.txt" "$ROOT/requirements-dev.txt" | sha256sum | cut -c1-16; }
-if [ ! -x "$VENV/bin/python" ]; then
-  echo "==> creating $VENV" >&2
-  "$PY" -m venv "$VENV"
-fi
 if [ "$(cat "$VENV/.requirements-stamp" 2>/dev/null)" != "$(stamp)" ]; then
-  echo "==> installing requirements-dev.txt into $VENV" >&2
+  # Made anew when the pins change: a package left over from old pins would make the engine ask for its plugin.
+  echo "==> creating $VENV from requirements-dev.txt" >&2
+  rm -rf "$VENV"
+  "$PY" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check -r "$ROOT/requirements-dev.txt" >&2
   stamp >"$VENV/.requirements-stamp"
 fi

@@ -96,7 +96,7 @@ def test_preview_shows_the_whole_graph(stack: TestStack) -> None:
     steps = stack.preview_steps()
     TIMINGS["preview (cold)"] = time.monotonic() - started
     created = sorted(s["newState"]["type"] for s in steps if s["op"] == "create")
-    for typ in ("docker:index/image:Image", "kubernetes:core/v1:ReplicationController", "kubernetes:core/v1:Service",
+    for typ in ("docker-build:index:Image", "kubernetes:core/v1:ReplicationController", "kubernetes:core/v1:Service",
                 "kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role",
                 "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:core/v1:Secret",
                 "wso2k8s:image:BaseImage", "wso2k8s:image:ProductImage", "wso2k8s:kubernetes:CarbonCluster",

@@ -15,6 +15,8 @@ from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, stack_settings
 from wso2k8s.pack.inspect import PackInfo
 from wso2k8s.prepare import PreparedProfile, PreparedStack
 
+IMAGE = "docker-build:index:Image"
+
 
 @dataclass
 class Recorded:
@@ -30,9 +32,8 @@ class Mocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         outputs = dict(args.inputs)
-        if args.typ == "docker:index/image:Image":
-            repo = args.inputs["imageName"].rsplit(":", 1)[0]
-            outputs["repoDigest"] = f"{repo}@sha256:{hashlib.sha256(args.name.encode()).hexdigest()}"
+        if args.typ == IMAGE:
+            outputs["ref"] = f"{args.inputs['tags'][0]}@sha256:{hashlib.sha256(args.name.encode()).hexdigest()}"
         self.resources.append(Recorded(args.typ, args.name, dict(args.inputs), args.provider))
         return f"{args.name}-id", outputs
 
@@ -85,12 +86,14 @@ def test_product_image_builds_from_the_base_image_digest(mocks: Mocks) -> Any:
 
     def check(values: list[Any]) -> None:
         base_digest, product_digest = values
-        images = {r.name: r for r in mocks.resources if r.typ == "docker:index/image:Image"}
+        images = {r.name: r for r in mocks.resources if r.typ == IMAGE}
         assert set(images) == {"base-image", "default-image"}
-        assert images["default-image"].inputs["build"]["args"]["BASE_IMAGE"] == base_digest
-        assert images["base-image"].inputs["imageName"] == "127.0.0.1:5000/wso2/k8s-base:1.0.0"
-        assert images["default-image"].inputs["imageName"] == "127.0.0.1:5000/wso2/is-5.1.0:1.0.0"
-        assert product_digest.startswith("127.0.0.1:5000/wso2/is-5.1.0@sha256:")
+        assert images["default-image"].inputs["buildArgs"]["BASE_IMAGE"] == base_digest
+        assert images["base-image"].inputs["tags"] == ["127.0.0.1:5000/wso2/k8s-base:1.0.0"]
+        assert images["default-image"].inputs["tags"] == ["127.0.0.1:5000/wso2/is-5.1.0:1.0.0"]
+        assert images["default-image"].inputs["push"] is True
+        assert images["default-image"].inputs["context"]["location"] == "/tmp/ctx/default"
+        assert product_digest.startswith("127.0.0.1:5000/wso2/is-5.1.0:1.0.0@sha256:")
 
     return settle(graph.base.repo_digest, graph.profiles["default"].image.repo_digest).apply(check)
 
