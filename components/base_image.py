@@ -8,6 +8,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker_build as docker_build
 
+from wso2k8s.settings.schema import ImageBuild
+
 from .image_build import pushed_image
 from .registry import RegistryTarget
 
@@ -18,6 +20,7 @@ class BaseImageArgs:
     repository: str  # e.g. wso2/k8s-base
     tag: str
     registry: RegistryTarget
+    build: ImageBuild
 
 
 class BaseImage(pulumi.ComponentResource):
@@ -27,6 +30,6 @@ class BaseImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: BaseImageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("wso2k8s:image:BaseImage", name, None, opts)
         self.image = pushed_image(name, args.context, args.registry.image_name(args.repository, args.tag),
-                                  args.registry, None, pulumi.ResourceOptions(parent=self))
+                                  args.registry, args.build, None, pulumi.ResourceOptions(parent=self))
         self.repo_digest = self.image.ref
         self.register_outputs({"repo_digest": self.repo_digest})

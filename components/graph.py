@@ -56,7 +56,7 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
         enable_server_side_apply=False,
     )
     base = BaseImage("base-image", BaseImageArgs(prepared.base_context, first.base_image.name,
-                                                 first.base_image.tag, registry))
+                                                 first.base_image.tag, registry, first.image_build))
     graph = StackGraph(base)
     for profile in prepared.profiles:
         graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, prepared)
@@ -76,7 +76,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     scoped = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=depends))
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
         p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
-        s.product_image.tag, base, registry))
+        s.product_image.tag, base, registry, s.image_build))
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(s.name, s.kubernetes.namespace, labels),
                               opts=scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(

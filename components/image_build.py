@@ -8,13 +8,15 @@ from pathlib import Path
 import pulumi
 import pulumi_docker_build as docker_build
 
+from wso2k8s.settings.schema import ImageBuild
+
 from .registry import RegistryTarget
 
 
-def pushed_image(name: str, context: Path, image_name: str, registry: RegistryTarget,
+def pushed_image(name: str, context: Path, image_name: str, registry: RegistryTarget, build: ImageBuild,
                  build_args: Mapping[str, pulumi.Input[str]] | None,
                  opts: pulumi.ResourceOptions) -> docker_build.Image:
-    """Built with BuildKit on the local engine, pushed, and known afterwards by `ref` (tag@sha256 digest)."""
+    """Built with BuildKit, pushed, and known afterwards by `ref` (tag@sha256 digest)."""
     return docker_build.Image(
         name,
         context=docker_build.BuildContextArgs(location=str(context)),
@@ -24,5 +26,7 @@ def pushed_image(name: str, context: Path, image_name: str, registry: RegistryTa
         platforms=[docker_build.Platform.LINUX_AMD64],
         push=True,
         registries=registry.registries(),
+        builder=docker_build.BuilderConfigArgs(name=build.builder),
+        exec_=build.exec,
         opts=opts,
     )

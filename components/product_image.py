@@ -8,6 +8,8 @@ from pathlib import Path
 import pulumi
 import pulumi_docker_build as docker_build
 
+from wso2k8s.settings.schema import ImageBuild
+
 from .base_image import BaseImage
 from .image_build import pushed_image
 from .registry import RegistryTarget
@@ -20,6 +22,7 @@ class ProductImageArgs:
     tag: str
     base: BaseImage
     registry: RegistryTarget
+    build: ImageBuild
 
 
 class ProductImage(pulumi.ComponentResource):
@@ -29,7 +32,7 @@ class ProductImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: ProductImageArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("wso2k8s:image:ProductImage", name, None, opts)
         self.image = pushed_image(
-            name, args.context, args.registry.image_name(args.repository, args.tag), args.registry,
+            name, args.context, args.registry.image_name(args.repository, args.tag), args.registry, args.build,
             # FROM the base by digest: a rebuilt base always rebuilds the product, never a stale mix.
             {"BASE_IMAGE": args.base.repo_digest},
             pulumi.ResourceOptions(parent=self, depends_on=[args.base]))

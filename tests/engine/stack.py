@@ -43,6 +43,8 @@ class TestStack:
         env = {**engines_env, "PULUMI_BACKEND_URL": f"file://{state}", "PULUMI_CONFIG_PASSPHRASE": passphrase,
                "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
         env.pop("PULUMI_CONFIG_PASSPHRASE_FILE", None)
+        if "WSO2K8S_PULUMI_DOCKER_CONFIG" in env:  # docker-build exec mode: the built docker-buildx plugin
+            env["DOCKER_CONFIG"] = env["WSO2K8S_PULUMI_DOCKER_CONFIG"]
         stack = cls(project, name, env)
         stack.pulumi("stack", "init", name, "--secrets-provider", "passphrase")
         return stack

@@ -94,6 +94,14 @@ class ProductImageSettings(Strict):
     tag: ImageTag
 
 
+class ImageBuild(Strict):
+    """How pulumi-docker-build runs BuildKit. `default` + exec: the Docker daemon's own BuildKit through the
+    docker-buildx CLI plugin, which sees local images and needs no moby/buildkit image (none can be pulled here)."""
+
+    builder: str
+    exec: bool
+
+
 class Registry(Strict):
     server: str  # host[:port] the images are pushed to and the nodes pull from
     username: str | None = None  # password: `pulumi config set --secret registry_password`
@@ -150,6 +158,7 @@ class Settings(Strict):
     files_dir: str  # where file_list sources are, relative to the project
     pack: PackSource
     registry: Registry
+    image_build: ImageBuild
     base_image: BaseImageSettings
     product_image: ProductImageSettings
     kubernetes: KubernetesTarget
