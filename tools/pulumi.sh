@@ -12,6 +12,8 @@ STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 export PULUMI_BACKEND_URL=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi-state}
 [[ $PULUMI_BACKEND_URL != file://* ]] || mkdir -p "${PULUMI_BACKEND_URL#file://}"
 export PULUMI_SKIP_UPDATE_CHECK=true
+# docker-build's exec mode finds the docker-buildx plugin the toolchain built through this Docker config
+[ -z "${WSO2K8S_PULUMI_DOCKER_CONFIG:-}" ] || export DOCKER_CONFIG=$WSO2K8S_PULUMI_DOCKER_CONFIG
 if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
   export PULUMI_CONFIG_PASSPHRASE_FILE=$STATE/passphrases/$STACK
   if [ ! -s "$PULUMI_CONFIG_PASSPHRASE_FILE" ]; then

@@ -23,7 +23,8 @@ if [ "$STACK" = dev ]; then  # the demo stack's own random secrets; other stacks
 fi
 
 step "pulumi up ($STACK)"
-P up --yes --skip-preview --suppress-outputs
+# --refresh: the local cluster starts empty after a reboot; the state must learn that before it plans
+P up --yes --skip-preview --suppress-outputs --refresh
 URL=$(P stack output console_url)
 NS=$(P stack output namespace)
 port=$(echo "$URL" | sed -E 's#https://[^:]+:([0-9]+)/.*#\1#')

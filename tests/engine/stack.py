@@ -19,7 +19,7 @@ COPIED = ("Pulumi.yaml", "__main__.py", "components", "wso2k8s", "hieradata", "r
 
 
 @dataclass
-class TestStack:
+class ProjectStack:
     """`pulumi` on a copy of the project (so the repo's stack files stay untouched), local file backend."""
 
     dir: Path
@@ -28,7 +28,7 @@ class TestStack:
     log: list[str] = field(default_factory=list)
 
     @classmethod
-    def create(cls, root: Path, name: str, engines_env: dict[str, str], passphrase: str) -> TestStack:
+    def create(cls, root: Path, name: str, engines_env: dict[str, str], passphrase: str) -> ProjectStack:
         project = root / "project"
         project.mkdir(parents=True)
         for item in COPIED:

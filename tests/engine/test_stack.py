@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.engine.stack import TestStack, kube_json, kubectl, wait_until
+from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 
 RUN = secrets.token_hex(4)
 ADMIN_PASSWORD = f"Adm1n-{RUN}-stack"
@@ -32,11 +32,11 @@ TIMINGS_FILE = Path(__file__).resolve().parents[2] / "build" / "engine-timings.j
 
 
 @pytest.fixture(scope="module")
-def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestStack]:
+def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
     taken = kubectl(engines_env, "get", "svc", "-A", "-o", "jsonpath={.items[*].spec.ports[*].nodePort}").stdout
     assert "32002" not in taken.split(), ("node port 32002 is taken (is the dev stack up?): "
                                           "run `tools/pulumi.sh dev destroy` first")
-    s = TestStack.create(tmp_path_factory.mktemp("stack"), "e2e", engines_env, passphrase=secrets.token_hex(16))
+    s = ProjectStack.create(tmp_path_factory.mktemp("stack"), "e2e", engines_env, passphrase=secrets.token_hex(16))
     s.set_config("product", "wso2is")
     s.set_config("version", "5.1.0")
     s.set_config("profiles", ["default"])
@@ -92,7 +92,7 @@ def _everyone_sees_everyone(env: dict[str, str]) -> bool:
     return all(set(_members_seen_by(env, p["metadata"]["name"])["members"]) == ips for p in pods)
 
 
-def test_preview_shows_the_whole_graph(stack: TestStack) -> None:
+def test_preview_shows_the_whole_graph(stack: ProjectStack) -> None:
     started = time.monotonic()
     steps = stack.preview_steps()
     TIMINGS["preview (cold)"] = time.monotonic() - started
@@ -105,7 +105,7 @@ def test_preview_shows_the_whole_graph(stack: TestStack) -> None:
         assert typ in created, f"{typ} not in preview: {created}"
 
 
-def test_a_bad_setting_fails_the_preview_with_the_loader_message(stack: TestStack) -> None:
+def test_a_bad_setting_fails_the_preview_with_the_loader_message(stack: ProjectStack) -> None:
     good = stack.stack_file.read_text()
     stack.set_config("workload", {"replicaz": 3})
     try:
@@ -119,7 +119,7 @@ def test_a_bad_setting_fails_the_preview_with_the_loader_message(stack: TestStac
     assert "Traceback" not in output
 
 
-def test_up_creates_everything_on_the_real_cluster(stack: TestStack) -> None:
+def test_up_creates_everything_on_the_real_cluster(stack: ProjectStack) -> None:
     seconds, changes = stack.up()
     TIMINGS["up (cold: images built, pods ready)"] = seconds
     assert changes.get("create", 0) >= 15, changes
@@ -152,7 +152,7 @@ def test_up_creates_everything_on_the_real_cluster(stack: TestStack) -> None:
         assert resp.headers["Docker-Content-Digest"] == sha
 
 
-def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: TestStack) -> None:
+def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: ProjectStack) -> None:
     wait_until(lambda: len(_ready_ips(stack.env)) == 2, 300, "2 ready pods")
     status, body = _get("https://127.0.0.1:32002/carbon/")
     assert status == 200 and "WSO2 Identity Server" in body
@@ -164,7 +164,7 @@ def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: TestSt
             assert conn.recv(64)
 
 
-def test_members_find_each_other_through_the_api(stack: TestStack) -> None:
+def test_members_find_each_other_through_the_api(stack: ProjectStack) -> None:
     TIMINGS["up → both members see each other (after up returned)"] = wait_until(
         lambda: _everyone_sees_everyone(stack.env), 120, "each member to list both pod IPs")
     pod = _pods(stack.env)[0]["metadata"]["name"]
@@ -173,14 +173,14 @@ def test_members_find_each_other_through_the_api(stack: TestStack) -> None:
     assert not seen.get("last_error")
 
 
-def test_second_up_changes_nothing(stack: TestStack) -> None:
+def test_second_up_changes_nothing(stack: ProjectStack) -> None:
     stack.pulumi("preview", "--expect-no-changes")
     seconds, changes = stack.up()
     TIMINGS["up (nothing changed)"] = seconds
     assert set(changes) == {"same"}, changes
 
 
-def test_passwords_are_only_encrypted_in_state_and_export(stack: TestStack) -> None:
+def test_passwords_are_only_encrypted_in_state_and_export(stack: ProjectStack) -> None:
     export = stack.pulumi("stack", "export").stdout
     state_text = "".join(p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json"))
     config = stack.stack_file.read_text()
@@ -194,12 +194,12 @@ def test_passwords_are_only_encrypted_in_state_and_export(stack: TestStack) -> N
     assert any(form in revealed for form in forms[:2])  # the grep above could have found it
 
 
-def test_session_affinity_keeps_a_client_on_one_member(stack: TestStack) -> None:
+def test_session_affinity_keeps_a_client_on_one_member(stack: ProjectStack) -> None:
     selves = {json.loads(_get("https://127.0.0.1:32002/cluster/members")[1])["self"] for _ in range(12)}
     assert len(selves) == 1, selves
 
 
-def test_a_deleted_pod_is_replaced_and_rejoins(stack: TestStack) -> None:
+def test_a_deleted_pod_is_replaced_and_rejoins(stack: ProjectStack) -> None:
     victim = _pods(stack.env)[0]["metadata"]["name"]
     kubectl(stack.env, "delete", "pod", victim, "-n", NAMESPACE, "--wait=false")
     TIMINGS["pod deleted → replacement seen by both members"] = wait_until(
@@ -207,7 +207,7 @@ def test_a_deleted_pod_is_replaced_and_rejoins(stack: TestStack) -> None:
         _everyone_sees_everyone(stack.env), 180, "the new pod to join")
 
 
-def test_without_the_rolebinding_members_log_a_clear_403(stack: TestStack) -> None:
+def test_without_the_rolebinding_members_log_a_clear_403(stack: ProjectStack) -> None:
     kubectl(stack.env, "delete", "rolebinding", "wso2is-membership", "-n", NAMESPACE)
     pod = _pods(stack.env)[0]["metadata"]["name"]
 
@@ -222,7 +222,7 @@ def test_without_the_rolebinding_members_log_a_clear_403(stack: TestStack) -> No
     wait_until(lambda: not _members_seen_by(stack.env, pod).get("last_error"), 60, "the error to clear")
 
 
-def test_changing_replicas_previews_exactly_that_and_applies(stack: TestStack) -> None:
+def test_changing_replicas_previews_exactly_that_and_applies(stack: ProjectStack) -> None:
     stack.set_config("workload", {"replicas": 3})
     steps = [s for s in stack.preview_steps() if s["op"] not in ("same",)]
     assert [(s["op"], s["newState"]["type"]) for s in steps] == [
@@ -234,7 +234,7 @@ def test_changing_replicas_previews_exactly_that_and_applies(stack: TestStack) -
     stack.up()
 
 
-def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: TestStack) -> None:
+def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: ProjectStack) -> None:
     old_rc = stack.outputs()["workloads"]["default"]
     old_pods = {p["metadata"]["name"] for p in _pods(stack.env)}
     stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
@@ -272,7 +272,7 @@ def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: TestStack
     assert '<parameter name="domain">wso2.is.e2e.domain</parameter>' in axis2
 
 
-def test_destroy_leaves_nothing_behind(stack: TestStack) -> None:
+def test_destroy_leaves_nothing_behind(stack: ProjectStack) -> None:
     stack.pulumi("destroy", "--yes", "--skip-preview")
     wait_until(lambda: kubectl(stack.env, "get", "ns", NAMESPACE, check=False).returncode != 0, 180,
                f"namespace {NAMESPACE} to be gone")

@@ -80,7 +80,7 @@ bg() {
 }
 pid_of() {  # prints the pid if the component runs and is ours
   local f=$RUN/$1.pid p; [ -s "$f" ] || return 1; p=$(cat "$f")
-  [ "$(tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | head -1)" = "$(cat "$RUN/$1.exe" 2>/dev/null)" ] && echo "$p"
+  [ "$({ tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null | head -1)" = "$(cat "$RUN/$1.exe" 2>/dev/null)" ] && echo "$p"
 }
 stop() {  # stop NAME...: SIGTERM to all of them at once, wait up to STOP_WAIT tenths of a second (100), then SIGKILL
   local n p pids=() names=() wait=${STOP_WAIT:-100}
