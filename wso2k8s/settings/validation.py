@@ -61,6 +61,8 @@ def _explain(item: Any, loc: Key) -> tuple[str, str]:
         return (f"{value!r} is out of range", f"use a value {bound}")
     if kind.endswith("_parsing") or kind.endswith("_type"):
         want = TYPE_WORDS.get(kind.split("_")[0], kind.split("_")[0])
+        if kind.startswith("string"):
+            return (f"{value!r} is not {want}", "put the value in quotes (YAML reads 1.0, 0123 or yes as other types)")
         return (f"{value!r} is not {want}", f"write {want} (YAML: no quotes around numbers and true/false)")
     return (item["msg"], "correct the value")
 
