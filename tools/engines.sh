@@ -11,6 +11,12 @@ T0=$SECONDS
 step() { echo "==> [$((SECONDS - T0))s] $*" >&2; }
 
 VENV=$("$HERE/venv.sh")
+if ! command -v javac >/dev/null || ! command -v keytool >/dev/null; then
+  step "JDK for the synthetic pack's server (Debian openjdk-17-jdk-headless)"
+  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
+    openjdk-17-jdk-headless >&2
+fi
 step "Docker engine and base OS image"
 "$HERE/docker/engine.sh" up >&2
 step "registry on 127.0.0.1:5000"
