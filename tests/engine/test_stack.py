@@ -76,8 +76,11 @@ def _ready_ips(env: dict[str, str]) -> set[str]:
 
 
 def _members_seen_by(env: dict[str, str], pod: str) -> dict[str, Any]:
-    """Ask one member for its member list from inside its pod (bash /dev/tcp: the image has no curl)."""
-    script = ('exec 3<>/dev/tcp/127.0.0.1/9763; printf "GET /cluster/members HTTP/1.0\\r\\n\\r\\n" >&3; '
+    """Ask one member for its member list from inside its pod (bash /dev/tcp: the image has no curl), on the
+    port its container declares as `http` (9763 + the port offset)."""
+    spec = kube_json(env, "get", "pod", pod, "-n", NAMESPACE)["spec"]["containers"][0]
+    port = next(p["containerPort"] for p in spec["ports"] if p["name"] == "http")
+    script = (f'exec 3<>/dev/tcp/127.0.0.1/{port}; printf "GET /cluster/members HTTP/1.0\\r\\n\\r\\n" >&3; '
               'sed "1,/^\\r$/d" <&3')
     out = kubectl(env, "exec", "-n", NAMESPACE, pod, "--", "bash", "-c", script).stdout
     result: dict[str, Any] = json.loads(out)
@@ -234,10 +237,13 @@ def test_changing_replicas_previews_exactly_that_and_applies(stack: ProjectStack
     stack.up()
 
 
-def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: ProjectStack) -> None:
+def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStack) -> None:
+    """A clustering parameter and the port offset: the image is rebuilt, new members listen on other ports,
+    and the console on node port 32002 answers throughout (named target ports, create-before-delete)."""
     old_rc = stack.outputs()["workloads"]["default"]
     old_pods = {p["metadata"]["name"] for p in _pods(stack.env)}
     stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
+    stack.set_config("port_offset", 1)
     failures: list[str] = []
     served = [0]
     stop = threading.Event()
@@ -266,10 +272,16 @@ def test_a_rendered_setting_rolls_new_pods_while_old_ones_serve(stack: ProjectSt
     assert rcs == {new_rc}
     assert not old_pods & {p["metadata"]["name"] for p in _pods(stack.env)}
     assert served[0] > 10 and failures == [], (served, failures[:5])
+    TIMINGS["rollout: console requests on 32002 answered during it (none failed)"] = served[0]
     pod = _pods(stack.env)[0]["metadata"]["name"]
     axis2 = kubectl(stack.env, "exec", "-n", NAMESPACE, pod, "--", "cat",
                     "/home/wso2carbon/wso2is-5.1.0/repository/conf/axis2/axis2.xml").stdout
     assert '<parameter name="domain">wso2.is.e2e.domain</parameter>' in axis2
+    container = kube_json(stack.env, "get", "rc", new_rc, "-n", NAMESPACE)["spec"]["template"]["spec"]["containers"][0]
+    assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
+        "http": 9764, "https": 9444, "kdc": 8001, "thrift": 10501}
+    assert _get("https://127.0.0.1:32002/carbon/")[0] == 200  # same node port, new container port
+    wait_until(lambda: _everyone_sees_everyone(stack.env), 60, "the new members to see each other")
 
 
 def test_destroy_leaves_nothing_behind(stack: ProjectStack) -> None:
