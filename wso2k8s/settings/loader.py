@@ -65,7 +65,7 @@ def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any]
     settings_keys = {k: v for k, v in config.items() if k not in SELECTION_KEYS and k not in SECRET_KEYS}
     secrets = _secrets(config, secret_keys, stack_file, problems)
     stack_layer = Layer(stack_file, settings_keys, key_prefix=f"{PROJECT}:")
-    problems += _plain_secret_problems(stack_layer, allowed_secret_keys=set())
+    problems += _plain_secret_problems(stack_layer)
 
     hieradata = project_dir / "hieradata"
     product, version, profiles = _selection(config, hieradata, stack_file, problems)
@@ -96,8 +96,8 @@ def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any]
             stack_layer,
             Layer(stack_file, overrides.get(profile) or {}, key_prefix=f"{PROJECT}:profile_overrides.{profile}."),
         ]
-        for layer in layers[1:4]:
-            problems += _plain_secret_problems(layer, allowed_secret_keys=set())
+        for layer in [*layers[1:4], layers[5]]:  # hieradata and this profile's overrides
+            problems += _plain_secret_problems(layer)
         merged = merge(layers)
         try:
             settings = Settings.model_validate(merged.data)
@@ -187,13 +187,12 @@ def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_
     return problems
 
 
-def _plain_secret_problems(layer: Layer, allowed_secret_keys: set[str]) -> list[Problem]:
+def _plain_secret_problems(layer: Layer) -> list[Problem]:
+    """Password-like keys in a layer that is committed in plain text (hieradata, plain stack config)."""
     problems = []
     for key, value in walk(layer.data):
         name = key[-1]
         if isinstance(name, str) and SECRET_NAME_PATTERN.search(name) and not isinstance(value, (dict, list)):
-            if name in allowed_secret_keys:
-                continue
             problems.append(Problem(layer.spell(dotted(key)), layer.name,
                                     "looks like a secret in plain text (layers and plain config are committed "
                                     "and logged)",

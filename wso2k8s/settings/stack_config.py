@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
 from pulumi.runtime import config as runtime_config
 
 from .loader import PROJECT
@@ -34,7 +33,3 @@ def _decode(raw: Any) -> Any:
         return json.loads(raw)
     except ValueError:
         return raw
-
-
-def stack_name() -> str:
-    return pulumi.get_stack()
