@@ -57,23 +57,27 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
     )
     base = BaseImage("base-image", BaseImageArgs(prepared.base_context, first.base_image.name,
                                                  first.base_image.tag, registry, first.image_build))
+    # One Namespace per distinct namespace a profile asks to create (profiles may share one).
+    wanted = sorted({s.kubernetes.namespace for s in stack.profiles if s.kubernetes.create_namespace})
+    namespaces = {
+        name: k8s.core.v1.Namespace(
+            f"namespace-{name}",
+            metadata={"name": name, "labels": {"app.kubernetes.io/managed-by": "wso2-kubernetes"}},
+            opts=pulumi.ResourceOptions(provider=provider))
+        for name in wanted}
     graph = StackGraph(base)
     for profile in prepared.profiles:
-        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, prepared)
+        namespace = namespaces.get(profile.settings.kubernetes.namespace)
+        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared)
     return graph
 
 
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
-             prepared: PreparedStack) -> ProfileGraph:
+             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
-    k8s_opts = pulumi.ResourceOptions(providers={"kubernetes": provider})
-    depends: list[pulumi.Resource] = []
-    if s.kubernetes.create_namespace:
-        depends.append(k8s.core.v1.Namespace(f"{s.profile}-namespace",
-                                             metadata={"name": s.kubernetes.namespace, "labels": labels},
-                                             opts=pulumi.ResourceOptions(provider=provider)))
-    scoped = pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(depends_on=depends))
+    scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
+                                    depends_on=[namespace] if namespace is not None else [])
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
         p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
         s.product_image.tag, base, registry, s.image_build))

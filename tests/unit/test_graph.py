@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
-from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, stack_settings
+from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, PROJECT_DIR, stack_settings
 from wso2k8s.pack.inspect import PackInfo
 from wso2k8s.prepare import PreparedProfile, PreparedStack
 
@@ -46,8 +47,8 @@ class Mocks(pulumi.runtime.Mocks):
         return found[0]
 
 
-def prepared_stack(**config: Any) -> PreparedStack:
-    stack = stack_settings(**config)
+def prepared_stack(project_dir: Path = PROJECT_DIR, **config: Any) -> PreparedStack:
+    stack = stack_settings(project_dir, **config)
     pack = PackInfo(Path("/nonexistent/wso2is-5.1.0.zip"), "wso2is-5.1.0", "WSO2 Identity Server", "IS", "5.1.0",
                     "0" * 64)
     profiles = [PreparedProfile(s, pack, Path(f"/tmp/ctx/{s.profile}")) for s in stack.profiles]
@@ -61,10 +62,10 @@ def mocks() -> Mocks:
     return m
 
 
-def build(**config: Any) -> Any:
+def build(project_dir: Path = PROJECT_DIR, **config: Any) -> Any:
     from components.graph import build_graph
 
-    return build_graph(prepared_stack(**config))
+    return build_graph(prepared_stack(project_dir, **config))
 
 
 def settle(*outputs: pulumi.Output[Any]) -> pulumi.Output[list[Any]]:
@@ -246,5 +247,32 @@ def test_port_offset_moves_container_and_target_ports_not_node_ports(mocks: Mock
         container = rc.inputs["spec"]["template"]["spec"]["containers"][0]
         assert container["readinessProbe"]["httpGet"]["port"] == 9444
         assert {"name": "https", "containerPort": 9444, "protocol": "TCP"} in container["ports"]
+
+    return registered(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_two_profiles_share_the_base_image_and_one_namespace(mocks: Mocks, tmp_path: Path) -> Any:
+    """Another Carbon profile is a hieradata file: its own image, members and Service, one base image."""
+    shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
+    (tmp_path / "hieradata/wso2is/5.1.0/worker.yaml").write_text(
+        "name: wso2is-worker\n"
+        "clustering: {kubernetes: {services: [wso2is, wso2is-worker]}}\n"
+        "ports:\n"
+        "  - {name: servlet-http, pod_port_name: http, container_port: 9763, node_port: 32011}\n"
+        "  - {name: servlet-https, pod_port_name: https, container_port: 9443, node_port: 32012}\n")
+    graph = build(tmp_path, profiles=["default", "worker"],
+                  kubernetes={"namespace": "wso2-two", "create_namespace": True})
+
+    def check(_: Any) -> None:
+        images = sorted(r.inputs["tags"][0] for r in mocks.resources if r.typ == IMAGE)
+        assert images == ["127.0.0.1:5000/wso2/is-5.1.0-worker:1.0.0", "127.0.0.1:5000/wso2/is-5.1.0:1.0.0",
+                          "127.0.0.1:5000/wso2/k8s-base:1.0.0"]
+        services = {r.inputs["metadata"]["name"]: r for r in mocks.resources if r.typ == "kubernetes:core/v1:Service"}
+        assert set(services) == {"wso2is", "wso2is-worker"}
+        assert [p["nodePort"] for p in services["wso2is-worker"].inputs["spec"]["ports"]] == [32011, 32012]
+        assert services["wso2is-worker"].inputs["spec"]["selector"]["wso2k8s.io/profile"] == "worker"
+        namespaces = [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Namespace"]
+        assert [n.inputs["metadata"]["name"] for n in namespaces] == ["wso2-two"]
 
     return registered(graph).apply(check)
