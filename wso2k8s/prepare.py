@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pack.context import ContextError, check_files, write_base_context, write_product_context
+from .pack.context import check_files, write_base_context, write_product_context
 from .pack.errors import PackError, RenderError
 from .pack.inspect import PackInfo, inspect_pack
 from .settings import Problem, Settings, SettingsError, StackSettings
@@ -44,8 +44,8 @@ def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepare
             continue
         try:
             context = write_product_context(settings, pack, build_dir / stack.stack / settings.profile, project_dir)
-        except (RenderError, ContextError) as err:
-            problems.append(stack.problem(settings.profile, "pack.path", str(err), getattr(err, "fix", "")))
+        except RenderError as err:
+            problems.append(stack.problem(settings.profile, "pack.path", err.message, err.fix))
             continue
         prepared.append(PreparedProfile(settings, pack, context))
     if problems:

@@ -4,7 +4,10 @@ machine answers in seconds), and torn down only where a test made something of i
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -37,6 +40,22 @@ def docker_engine() -> str:
 def engines_env() -> dict[str, str]:
     """Docker, registry, the local cluster and the Pulumi toolchain: the environment that reaches them."""
     return _exports(str(PROJECT_DIR / "tools/engines.sh"))
+
+
+def http_get(url: str, timeout: float = 5, wait: float = 0) -> tuple[int, str]:
+    """(status, body) of a GET to one of our own servers on 127.0.0.1; TLS is not verified (self-signed
+    keystores). With `wait`, connection errors are retried for that many seconds (a server still starting)."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(url, context=context, timeout=timeout) as resp:
+                return resp.status, resp.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def docker(*args: str, check: bool = True, capture: bool = True) -> subprocess.CompletedProcess[str]:

@@ -8,15 +8,13 @@ import secrets
 import socket
 import ssl
 import tarfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import PROJECT_DIR, docker
+from tests.engine.conftest import PROJECT_DIR, docker, http_get
 from wso2k8s.prepare import PreparedStack, prepare
 from wso2k8s.settings import load_stack_settings
 
@@ -70,36 +68,22 @@ def built(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         docker("rmi", "-f", product, base, check=False)
 
 
-def _get(url: str, timeout: float = 60) -> tuple[int, str]:
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, context=context, timeout=5) as resp:
-                return resp.status, resp.read().decode()
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
 def test_console_answers_on_https_and_http(built: Built) -> None:
-    status, body = _get(f"https://127.0.0.1:{built.ports[9443]}/carbon/")
+    status, body = http_get(f"https://127.0.0.1:{built.ports[9443]}/carbon/", wait=60)
     assert status == 200 and "WSO2 Identity Server" in body
-    status, _ = _get(f"http://127.0.0.1:{built.ports[9763]}/carbon/")
+    status, _ = http_get(f"http://127.0.0.1:{built.ports[9763]}/carbon/", wait=60)
     assert status == 200
 
 
 def test_kdc_and_thrift_ports_accept_connections(built: Built) -> None:
-    _get(f"https://127.0.0.1:{built.ports[9443]}/carbon/")  # the server is up
+    http_get(f"https://127.0.0.1:{built.ports[9443]}/carbon/", wait=60)  # the server is up
     for port in (8000, 10500):
         with socket.create_connection(("127.0.0.1", built.ports[port]), timeout=5) as conn:
             assert conn.recv(64), f"no banner on {port}"
 
 
 def test_https_uses_the_keystore_opened_with_the_secret(built: Built) -> None:
-    _get(f"https://127.0.0.1:{built.ports[9443]}/carbon/")
+    http_get(f"https://127.0.0.1:{built.ports[9443]}/carbon/", wait=60)
     pem = ssl.get_server_certificate(("127.0.0.1", built.ports[9443]))
     assert "BEGIN CERTIFICATE" in pem
     log = docker("logs", built.container).stdout + docker("logs", built.container).stderr

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import ssl
 import subprocess
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.engine.conftest import http_get
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 
 RUN = secrets.token_hex(4)
@@ -52,13 +52,6 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     TIMINGS_FILE.parent.mkdir(parents=True, exist_ok=True)
     TIMINGS_FILE.write_text(json.dumps(TIMINGS, indent=2))
     print("\n".join(["", "engine timings:", *(f"  {k}: {v:.1f}s" for k, v in TIMINGS.items()), *s.log]))
-
-
-def _get(url: str, timeout: float = 5) -> tuple[int, str]:
-    context = ssl.create_default_context()
-    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-    with urllib.request.urlopen(url, context=context, timeout=timeout) as resp:
-        return resp.status, resp.read().decode()
 
 
 def _pods(env: dict[str, str]) -> list[dict[str, Any]]:
@@ -157,9 +150,9 @@ def test_up_creates_everything_on_the_real_cluster(stack: ProjectStack) -> None:
 
 def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: ProjectStack) -> None:
     wait_until(lambda: len(_ready_ips(stack.env)) == 2, 300, "2 ready pods")
-    status, body = _get("https://127.0.0.1:32002/carbon/")
+    status, body = http_get("https://127.0.0.1:32002/carbon/")
     assert status == 200 and "WSO2 Identity Server" in body
-    assert _get("http://127.0.0.1:32001/carbon/")[0] == 200
+    assert http_get("http://127.0.0.1:32001/carbon/")[0] == 200
     import socket
 
     for port in (32003, 32004):
@@ -198,7 +191,7 @@ def test_passwords_are_only_encrypted_in_state_and_export(stack: ProjectStack) -
 
 
 def test_session_affinity_keeps_a_client_on_one_member(stack: ProjectStack) -> None:
-    selves = {json.loads(_get("https://127.0.0.1:32002/cluster/members")[1])["self"] for _ in range(12)}
+    selves = {json.loads(http_get("https://127.0.0.1:32002/cluster/members")[1])["self"] for _ in range(12)}
     assert len(selves) == 1, selves
 
 
@@ -251,7 +244,7 @@ def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStac
     def probe() -> None:
         while not stop.is_set():
             try:
-                _get("https://127.0.0.1:32002/carbon/", timeout=3)
+                http_get("https://127.0.0.1:32002/carbon/", timeout=3)
                 served[0] += 1
             except OSError as err:
                 failures.append(repr(err))
@@ -280,7 +273,7 @@ def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStac
     container = kube_json(stack.env, "get", "rc", new_rc, "-n", NAMESPACE)["spec"]["template"]["spec"]["containers"][0]
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
         "http": 9764, "https": 9444, "kdc": 8001, "thrift": 10501}
-    assert _get("https://127.0.0.1:32002/carbon/")[0] == 200  # same node port, new container port
+    assert http_get("https://127.0.0.1:32002/carbon/")[0] == 200  # same node port, new container port
     wait_until(lambda: _everyone_sees_everyone(stack.env), 60, "the new members to see each other")
 
 

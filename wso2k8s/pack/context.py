@@ -30,12 +30,6 @@ class FileProblem:
     fix: str
 
 
-class ContextError(Exception):
-    def __init__(self, problems: list[FileProblem]):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-
-
 def carbon_home(pack: PackInfo) -> str:
     return f"{HOME}/{pack.root}"
 
@@ -77,18 +71,16 @@ def check_files(settings: Settings, project_dir: Path) -> list[FileProblem]:
         if not archive.is_file():
             problems.append(FileProblem("base_image.java.archive", f"{archive} does not exist",
                                         "download the JDK .tar.gz and point base_image.java.archive at it"))
-        elif java.archive_sha256 and sha256_of(archive) != java.archive_sha256:
+        elif java.archive_sha256 and (actual := sha256_of(archive)) != java.archive_sha256:
             problems.append(FileProblem("base_image.java.archive_sha256",
-                                        f"{archive} has sha256 {sha256_of(archive)}, not the configured one",
+                                        f"{archive} has sha256 {actual}, not the configured one",
                                         "check the download, then set archive_sha256 to what `sha256sum` prints"))
     return problems
 
 
 def write_product_context(settings: Settings, pack: PackInfo, out: Path, project_dir: Path) -> Path:
-    """Unpacks the pack once per checksum, renders the overlay, copies the file_list jars."""
-    problems = check_files(settings, project_dir)
-    if problems:
-        raise ContextError(problems)
+    """Unpacks the pack once per checksum, renders the overlay, copies the file_list jars (which
+    `check_files` has found present: prepare() checks before writing anything)."""
     out.mkdir(parents=True, exist_ok=True)
     _unpack_once(pack, out / "pack")
     overlay = out / "overlay" / pack.root

@@ -211,25 +211,26 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
         name = layer.name if layer else "settings"
         problems.append(Problem(layer.spell(dotted(key)) if layer else dotted(key), name, message, fix))
 
-    names = [p.name for p in s.ports]
     pod_names = [p.pod_port_name for p in s.ports]
     if len(set(pod_names)) != len(pod_names):
         problem(("ports",), f"two ports share a pod_port_name: {pod_names}", "give each port its own pod_port_name")
+    seen_names: set[str] = set()
+    seen_node_ports: set[int] = set()
     for i, port in enumerate(s.ports):
-        if names.count(port.name) > 1 and names.index(port.name) != i:
+        if port.name in seen_names:
             problem(("ports", i, "name"), f"port name '{port.name}' is used twice", "give each port its own name")
+        seen_names.add(port.name)
+        if port.node_port is not None and port.node_port in seen_node_ports:
+            problem(("ports", i, "node_port"), f"nodePort {port.node_port} is used twice",
+                    "give each port its own nodePort")
+        if port.node_port is not None:
+            seen_node_ports.add(port.node_port)
         if s.shifted(port) > 65535:
             problem(("port_offset",), f"offset {s.port_offset} moves {port.name} ({port.container_port}) "
                     f"to {s.shifted(port)}, above 65535", "use a smaller port_offset")
         if port.node_port is not None and s.service.type != "NodePort":
             problem(("ports", i, "node_port"), f"a nodePort needs service.type NodePort, not {s.service.type}",
                     "remove node_port or set service.type: NodePort")
-    node_ports = [p.node_port for p in s.ports if p.node_port is not None]
-    for i, port in enumerate(s.ports):
-        if port.node_port is not None and node_ports.count(port.node_port) > 1 and \
-                [p.node_port for p in s.ports].index(port.node_port) != i:
-            problem(("ports", i, "node_port"), f"nodePort {port.node_port} is used twice",
-                    "give each port its own nodePort")
     listening = {s.shifted(p): p.name for p in s.ports}
     if len(listening) != len(s.ports):
         problem(("ports",), "two ports listen on the same container port", "give each port its own container_port")
@@ -238,7 +239,7 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
                 f"Hazelcast port {s.clustering.local_member_port} clashes with "
                 f"{listening[s.clustering.local_member_port]} after port_offset {s.port_offset}",
                 "change clustering.local_member_port or port_offset")
-    if "servlet-https" not in names:
+    if "servlet-https" not in seen_names:
         problem(("ports",), "no 'servlet-https' port: the console and the probes use it",
                 "add {name: servlet-https, container_port: 9443}")
 
