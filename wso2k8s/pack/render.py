@@ -69,7 +69,7 @@ class Conf:
                               f"restore <{leaf}> in {self.path} from an unmodified {self.pack} pack, which "
                               "ships it")
         raise RenderError(f"{self.name}: expected one <{path}{shown}>, found {len(found)}",
-                          f"keep one <{leaf}> in {self.path} (the server reads only one)")
+                          f"keep one <{leaf}{shown}> in {self.path} (the server reads only one)")
 
     def set(self, path: str, value: str) -> None:
         self.doc.set_text(self.one(path), value)

@@ -158,7 +158,7 @@ class XmlText:
             return
         at = anchor.value_end + 1  # after the closing quote
         if self._multi_line(element):
-            self._splice(at, at, self.newline + self._indent(anchor.name_start) + written)
+            self._splice(at, at, self.newline + self._align(anchor.name_start) + written)
         else:
             self._splice(at, at, " " + written)
 
@@ -225,6 +225,11 @@ class XmlText:
         line_start = self.text.rfind("\n", 0, pos) + 1
         line = self.text[line_start:pos]
         return line[: len(line) - len(line.lstrip(" \t"))]
+
+    def _align(self, pos: int) -> str:
+        """Whitespace that reaches the column of `pos` (tabs kept, so the column matches in any editor)."""
+        line = self.text[self.text.rfind("\n", 0, pos) + 1:pos]
+        return "".join(ch if ch == "\t" else " " for ch in line)
 
     def _multi_line(self, element: Element) -> bool:
         return "\n" in self.text[element.start:element.start_end]
