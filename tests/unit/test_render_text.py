@@ -182,10 +182,11 @@ def test_attributes_keep_their_layout() -> None:
     assert single.to_bytes() == b'<a><c x="1" n="2"/></a>'
 
 
-def test_without_a_commented_form_an_element_goes_first() -> None:
+def test_without_a_commented_form_elements_go_first_in_order() -> None:
     doc = XmlText(b"<a>\n    <!-- about b -->\n    <c>1</c>\n</a>", "f.xml")
     doc.insert_element(doc.root, "b", "x")
-    assert doc.to_bytes() == b"<a>\n    <b>x</b>\n    <!-- about b -->\n    <c>1</c>\n</a>"
+    doc.insert_element(doc.root, "d", "y")
+    assert doc.to_bytes() == b"<a>\n    <b>x</b>\n    <d>y</d>\n    <!-- about b -->\n    <c>1</c>\n</a>"
 
 
 def test_a_fragment_replaces_exactly_the_element() -> None:

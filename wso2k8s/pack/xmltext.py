@@ -201,7 +201,10 @@ class XmlText:
         become character references. The result is checked to be well-formed."""
         text = self.text
         last = len(text) + 1
-        for start, end, new in sorted(self._edits, key=lambda e: (e[0], e[1]), reverse=True):
+        # From the end backwards, so earlier spans keep their offsets; of two insertions at one point the
+        # one made first ends up first.
+        order = sorted(range(len(self._edits)), key=lambda i: (self._edits[i][0], self._edits[i][1], i))
+        for start, end, new in (self._edits[i] for i in reversed(order)):
             if end > last:
                 raise RenderError(f"{self.file}: two edits overlap at character {start}",
                                   "this is a bug in wso2-kubernetes; report it with the pack's file")
