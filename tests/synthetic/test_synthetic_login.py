@@ -1,5 +1,6 @@
-"""The console's login on a server started the way the image starts it: the entrypoint puts the mounted
-secret into user-mgt.xml, the server reads it with the JDK's XML parser, and only that password signs in."""
+"""The console's login on a server started the way the image starts it: the renderer writes the secret tokens,
+the entrypoint puts the mounted secrets in their place, the server reads them with the JDK's XML parser, and
+only that password signs in."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ import pytest
 from lxml import etree
 
 from tests.console import INDEX, LOGIN, LOGOUT, SESSION_COOKIE, log_in, request
-from wso2k8s.pack.render import SECRET_NAMES, TEMPLATES, secret_token
+from tests.unit.helpers import stack_settings
+from wso2k8s.pack.render import SECRET_NAMES, TEMPLATES, render_conf
+from wso2k8s.synthetic.pack import STOCK_KEYSTORE_PASSWORD, extract_pack, make_pack
 from wso2k8s.synthetic.runner import ServerProcess, ports_for
 
 pytestmark = pytest.mark.engine
@@ -24,20 +27,21 @@ PASSWORD = "0042 pä$$ wörd ✓\t<&>\"' \\1 / & | @@ ${nope} true 🔑"
 
 
 def _start_through_entrypoint(home: Path, tmp_path: Path, offset: int, secrets: dict[str, str]) -> ServerProcess:
-    """user-mgt.xml gets the token render.py writes; the rendered entrypoint replaces it and execs the server."""
-    conf = home / USER_MGT
-    text = conf.read_text(encoding="utf-8")
-    admin = re.search(r"(<AdminUser>.*?<Password>)admin(</Password>)", text, re.S)
-    assert admin
-    conf.write_text(text[: admin.start()] + admin.group(1) + secret_token("admin_password") + admin.group(2)
-                    + text[admin.end():], encoding="utf-8")
+    """The pack's conf files rendered (tokens for the secrets), then the rendered entrypoint replaces the tokens
+    from a secrets folder, as the Secret volume mounts it, and execs the server."""
+    conf_files = []
+    for item in render_conf(stack_settings(clustering={"enabled": False}).profiles[0], home):
+        (home / item.path).write_bytes(item.content)
+        if item.holds_secrets:
+            conf_files.append(item.path)
+    assert USER_MGT in conf_files
     folder = tmp_path / "secrets"
     folder.mkdir()
     for name in SECRET_NAMES:
-        (folder / name).write_text(secrets.get(name, "unused"), encoding="utf-8")
+        (folder / name).write_text(secrets.get(name, STOCK_KEYSTORE_PASSWORD), encoding="utf-8")
     entrypoint = tmp_path / "docker-entrypoint.sh"
     entrypoint.write_text(TEMPLATES.get_template("docker/docker-entrypoint.sh.j2").render(
-        carbon_home=str(home), secret_names=SECRET_NAMES, conf_files=[USER_MGT]))
+        carbon_home=str(home), secret_names=SECRET_NAMES, conf_files=conf_files))
     entrypoint.chmod(0o755)
     server = ServerProcess(home, env={"CARBON_HOME": str(home), "WSO2K8S_SECRETS_DIR": str(folder)})
     with open(server.output_path, "wb") as out:
@@ -136,6 +140,22 @@ def test_a_user_mgt_without_an_admin_password_stops_the_server(carbon_home: Path
     assert server.wait_exit() == 1
     assert "repository/conf/user-mgt.xml: UserManager/Realm/Configuration/AdminUser/Password is missing or empty" \
         in server.output()
+
+
+def test_an_awkward_keystore_password_opens_the_keystores(tmp_path: Path, offset: int) -> None:
+    """carbon.xml (ISO-8859-1, element text) and catalina-server.xml (keystorePass, an attribute, where a raw
+    tab would become a space) give the JDK exactly the password the keystores were made with."""
+    password = "kéy <&>\"' \\1\t@@ 0042 ✓"
+    home = extract_pack(make_pack(tmp_path / "pack", keystore_password=password), tmp_path / "unpacked")
+    server = _start_through_entrypoint(home, tmp_path, offset, {"admin_password": "s3cret!",
+                                                                 "keystore_password": password})
+    try:
+        server.wait_started()
+        assert log_in(f"https://127.0.0.1:{ports_for(offset)['https']}", "admin", "s3cret!").session
+        assert (home / "repository/conf/carbon.xml").read_bytes().startswith(
+            b'<?xml version="1.0" encoding="ISO-8859-1"?>')
+    finally:
+        server.stop()
 
 
 def test_other_posts_are_still_refused(started, offset: int) -> None:

@@ -231,13 +231,15 @@ public final class CarbonServer {
                 throw new StartupException("Cannot recover the private key '" + alias + "' of " + k.location
                         + ": the key password of the " + k.source + " is wrong");
             }
-            // Only the chosen key goes to the key manager, so the served certificate is predictable.
+            // Only the chosen key goes to the key manager, so the served certificate is predictable. This
+            // in-memory store has a password of its own: PKCS12 accepts only ASCII ones, the user's may not be.
+            char[] inMemory = "in-memory".toCharArray();
             KeyStore one = KeyStore.getInstance("PKCS12");
             one.load(null, null);
             Certificate[] chain = ks.getCertificateChain(alias);
-            one.setKeyEntry(alias, (PrivateKey) key, k.keyPassword.toCharArray(), chain);
+            one.setKeyEntry(alias, (PrivateKey) key, inMemory, chain);
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(one, k.keyPassword.toCharArray());
+            kmf.init(one, inMemory);
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(kmf.getKeyManagers(), null, null);
             return ctx;
