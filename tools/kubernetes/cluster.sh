@@ -142,7 +142,10 @@ ENCCFG
 # Secrets written before encryption was on (etcd data kept from such a run) are rewritten once, encrypted.
 encrypt_existing_secrets() {
   [ -f "$KC/etcd.encrypted" ] && return 0
-  kubectl_ get secrets -A -o json | kubectl_ replace -f - >/dev/null
+  if [ -n "$(kubectl_ get secrets -A -o name)" ]; then
+    log "rewriting existing Secrets once, so they are stored encrypted"
+    kubectl_ get secrets -A -o json | kubectl_ replace -f - >/dev/null
+  fi
   touch "$KC/etcd.encrypted"
 }
 
