@@ -54,7 +54,9 @@ done
 log "Kubernetes v$K8S_VERSION: downloading modules, then compiling $K8S_CMDS (the long part)"
 (cd "$SRC/k8s" && CGO_ENABLED=0 go build -ldflags "$LDF" -o "$TMP/" \
   $(for c in $K8S_CMDS; do echo "k8s.io/kubernetes/cmd/$c"; done))
-"$TMP/kubectl" version --client | grep -q "v$K8S_VERSION" || die "kubectl does not report v$K8S_VERSION"
+# (output captured first: `| grep -q` would end the pipe early, and pipefail would then fail it)
+V_OUT=$("$TMP/kubectl" version --client 2>&1) || true
+grep -q "v$K8S_VERSION" <<<"$V_OUT" || die "kubectl does not report v$K8S_VERSION: $V_OUT"
 piece kubernetes $(( $(date +%s) - t ))
 
 # --- CoreDNS: static (CGO_ENABLED=0): the image it runs in has no libc ---
@@ -62,7 +64,8 @@ t=$(date +%s)
 log "CoreDNS v$COREDNS_VERSION"
 (cd "$SRC" && GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0 GOBIN="$TMP" go install -ldflags "-s -w" \
   "github.com/coredns/coredns@v$COREDNS_VERSION")
-"$TMP/coredns" -version | grep -q "$COREDNS_VERSION" || die "coredns does not report $COREDNS_VERSION"
+V_OUT=$("$TMP/coredns" -version 2>&1) || true
+grep -q "$COREDNS_VERSION" <<<"$V_OUT" || die "coredns does not report $COREDNS_VERSION: $V_OUT"
 piece coredns $(( $(date +%s) - t ))
 
 # --- pause: the sandbox process (our own few lines, gomod/pause) ---
