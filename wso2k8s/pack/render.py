@@ -19,6 +19,7 @@ from lxml import etree
 
 from ..settings.schema import Settings
 from .errors import RenderError
+from .scheme_jar import membership_parameters
 
 SECRET_NAMES = ("admin_password", "keystore_password")
 
@@ -104,7 +105,8 @@ def _axis2_xml(root: etree._Element, s: Settings) -> bool:
     old = _one(root, "axisconfig/clustering", "axis2.xml")
     fragment = TEMPLATES.get_template(
         f"carbon-{s.server.carbon_kernel}/repository/conf/axis2/axis2.xml/clustering.xml.j2"
-    ).render(c=s.clustering, k=s.clustering.kubernetes, namespace=s.membership_namespace)
+    ).render(c=s.clustering, k=s.clustering.kubernetes, namespace=s.membership_namespace,
+             m=membership_parameters(s))  # only the parameter names the user's scheme jar reads
     new = etree.fromstring(fragment)
     new.tail = old.tail
     parent = old.getparent()

@@ -60,6 +60,7 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.net.http",
     "jdk.httpserver",
     "jdk.crypto.ec",
+    "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode)
 )
 
 KEY_ALIAS = "wso2carbon"
@@ -207,7 +208,10 @@ def make_jar(path: Path, *, name: str, version: str) -> Path:
     if path.suffix != ".jar":
         path = path / f"{name}-{version}.jar"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_jar_bytes(name, version))
+    from .scheme_jars import synthetic_jar_for  # the membership scheme and dnsjava have real classes
+
+    real = synthetic_jar_for(path.name)
+    path.write_bytes(real.read_bytes() if real else _jar_bytes(name, version))
     return path
 
 
