@@ -13,12 +13,21 @@ from lxml import etree
 
 from tests.unit.classfile import CURRENT, OLD_2016, SCHEME, class_file, dnsjava_jar, jar, scheme_jar
 from tests.unit.helpers import PROJECT_DIR, stack_settings
-from tests.unit.test_graph import Mocks, build, mocks, registered  # noqa: F401 (mocks: a fixture)
+from tests.unit.test_graph import Mocks, build, registered
 from wso2k8s.pack.context import check_files
 from wso2k8s.pack.render import render_conf
 from wso2k8s.pack.scheme_jar import SchemeJarError, class_strings, membership_parameters, read_scheme_jar
 
 TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0"
+
+
+@pytest.fixture
+def graph_mocks() -> Mocks:
+    m = Mocks()
+    pulumi.runtime.set_mocks(m, project="wso2-kubernetes", stack="unit", preview=False)
+    return m
+
+
 SCHEME_ENTRY = "repository/components/lib/kubernetes-membership-scheme-1.0.5.jar"
 DNSJAVA_ENTRY = "repository/components/lib/dnsjava-2.1.8.jar"
 
@@ -118,7 +127,8 @@ def test_check_files_names_the_entry_and_the_fix(tmp_path: Path) -> None:
 
 
 @pulumi.runtime.test
-def test_dns_mode_adds_a_headless_twin_and_no_role(mocks: Mocks) -> Any:
+def test_dns_mode_adds_a_headless_twin_and_no_role(graph_mocks: Mocks) -> Any:
+    mocks = graph_mocks
     graph = build(clustering={"kubernetes": {"mode": "dns"}})
 
     def check(_: Any) -> None:
@@ -135,7 +145,8 @@ def test_dns_mode_adds_a_headless_twin_and_no_role(mocks: Mocks) -> Any:
 
 
 @pulumi.runtime.test
-def test_endpointslices_are_granted_when_asked(mocks: Mocks) -> Any:
+def test_endpointslices_are_granted_when_asked(graph_mocks: Mocks) -> Any:
+    mocks = graph_mocks
     graph = build(clustering={"kubernetes": {"endpointslices": True}})
 
     def check(_: Any) -> None:
