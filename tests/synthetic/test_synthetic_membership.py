@@ -62,8 +62,8 @@ def test_members_follow_endpoints_and_rbac_errors_are_clear(carbon_home: Path, o
     """In-cluster style: no KUBERNETES_API_SERVER, the API server comes from KUBERNETES_SERVICE_HOST/PORT_HTTPS
     and its certificate is verified against the service account's ca.crt."""
     set_offset(carbon_home, offset)
-    set_clustering(carbon_home, params={"KUBERNETES_NAMESPACE": "wso2", "KUBERNETES_SERVICES": "wso2is,wso2is-mgt", "USE_DNS": "false",
-                                        "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION": "false"})
+    set_clustering(carbon_home, params={"KUBERNETES_NAMESPACE": "wso2", "KUBERNETES_SERVICES": "wso2is,wso2is-mgt",
+                                        "USE_DNS": "false", "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION": "false"})
     server = servers(carbon_home, java_opts=_java_opts(api),
                      env=_env(api, KUBERNETES_SERVICE_HOST="127.0.0.1", KUBERNETES_SERVICE_PORT_HTTPS=str(api.port),
                               KUBERNETES_SERVICE_PORT="1"))

@@ -60,7 +60,10 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.net.http",
     "jdk.httpserver",
     "jdk.crypto.ec",
-    "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode)
+    "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode) ...
+    "java.naming",  # ... and what jlink adds for it
+    "java.logging",
+    "java.security.sasl",
 )
 
 KEY_ALIAS = "wso2carbon"
