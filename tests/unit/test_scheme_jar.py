@@ -46,7 +46,6 @@ def test_constant_pool_strings_are_read_from_a_class_file() -> None:
 def test_current_jar_names_are_read(tmp_path: Path) -> None:
     scheme = read_scheme_jar(scheme_jar(tmp_path / "s.jar"))
     assert scheme.parameters == frozenset(CURRENT)
-    assert scheme.api_server_parameter == "KUBERNETES_API_SERVER"
 
 
 def test_the_2016_jar_is_refused_with_the_fix(tmp_path: Path) -> None:
@@ -97,8 +96,8 @@ def test_rendered_names_are_the_ones_the_jar_reads(tmp_path: Path, mode: str) ->
     assert params["membershipSchemeClassName"] == SCHEME
 
 
-def test_a_jar_reading_other_names_gets_those_names(tmp_path: Path) -> None:
-    """Rendering never refuses (prepare does): given a 2016 jar it writes the 2016 name for the API server."""
+def test_an_unusable_jar_renders_the_current_names(tmp_path: Path) -> None:
+    """Rendering never refuses (prepare() has, before it): with a 2016 jar it falls back to the current names."""
     files = tmp_path / "files"
     scheme_jar(files / SCHEME_ENTRY, OLD_2016)
     settings = stack_settings(files_dir=str(files), clustering={"kubernetes": {

@@ -62,15 +62,6 @@ class SchemeJar:
     path: Path
     parameters: frozenset[str]  # the known parameter names found in the jar's classes
 
-    @property
-    def api_server_parameter(self) -> str:
-        return API_SERVER_CURRENT if API_SERVER_CURRENT in self.parameters else API_SERVER_2016
-
-    @property
-    def reads_bearer_token(self) -> bool:
-        """The 2016 jar has no bearer-token path: basic auth or nothing."""
-        return API_SERVER_CURRENT in self.parameters
-
 
 # --------------------------------------------------------------------------- class files
 
@@ -172,6 +163,10 @@ def scheme_problems(settings: Settings, files_dir: Path) -> list[tuple[str, str,
     if scheme is None or problems:
         return problems
     if c.kubernetes.mode == "dns":
+        if c.kubernetes.api_server:
+            problems.append(("clustering.kubernetes.api_server", "is set, but mode is dns: the scheme asks "
+                             "cluster DNS and never the API server",
+                             "remove api_server, or set clustering.kubernetes.mode: api"))
         if "USE_DNS" not in scheme.parameters:
             problems.append(("clustering.kubernetes.mode", f"is dns, but {scheme.path.name} has no DNS mode "
                              "(it does not read USE_DNS)", "set clustering.kubernetes.mode: api, or " + GET_CURRENT))
@@ -223,8 +218,8 @@ def membership_parameters(settings: Settings, scheme: SchemeJar | None = None) -
         ("USE_DNS", "true" if dns else "false"),
     ]
     if not dns:
-        api_name = scheme.api_server_parameter if scheme else API_SERVER_CURRENT
-        wanted += [(api_name, k.api_server),
+        # An accepted jar reads KUBERNETES_API_SERVER (read_scheme_jar refuses one that reads only KUBERNETES_MASTER).
+        wanted += [(API_SERVER_CURRENT, k.api_server),
                    ("KUBERNETES_MASTER_SKIP_SSL_VERIFICATION", "true" if k.skip_ssl_verification else "false")]
     pairs = [(name, value) for name, value in wanted if value is not None and name in names]
     return MembershipParameters(SCHEME_CLASS, pairs, scheme.path.name if scheme else CURRENT_JAR)
