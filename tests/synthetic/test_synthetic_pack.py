@@ -41,6 +41,12 @@ FILES = [
     "repository/conf/log4j.properties",
     "repository/resources/security/wso2carbon.jks",
     "repository/resources/security/client-truststore.jks",
+    "repository/resources/security/userRP.jks",
+    "dbscripts/h2.sql",
+    "dbscripts/mysql.sql",
+    "dbscripts/oracle_rac.sql",
+    "dbscripts/identity/h2.sql",
+    "dbscripts/identity/postgresql.sql",
 ]
 DIRS = ["repository/components/lib", "repository/components/dropins", "repository/components/plugins",
         "repository/logs"]
@@ -83,8 +89,11 @@ def test_carbon_xml_shape(carbon_home: Path) -> None:
     assert text("c:Name") == "WSO2 Identity Server"
     assert text("c:ServerKey") == "IS"
     assert text("c:Version") == "5.1.0"
-    assert text("c:HostName") == "localhost"
-    assert text("c:MgtHostName") == "localhost"
+    # As shipped: both commented out (the renderer inserts them), so the server falls back to its own.
+    assert root.find("c:HostName", NS) is None and root.find("c:MgtHostName", NS) is None
+    raw = (carbon_home / "repository/conf/carbon.xml").read_bytes()
+    assert raw.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>')
+    assert b"<!--HostName>www.wso2.org</HostName-->" in raw
     assert text("c:Ports/c:Offset") == "0"
     assert text("c:Ports/c:EmbeddedLDAP/c:KDCServerPort") == "8000"
     assert text("c:Ports/c:ThriftEntitlementReceivePort") == "10500"
@@ -155,6 +164,13 @@ def test_keystores(carbon_home: Path) -> None:
     out = subprocess.run(["keytool", "-list", "-keystore", str(sec / "client-truststore.jks"),
                           "-storepass", "wso2carbon"], check=True, capture_output=True, text=True).stdout
     assert "wso2carbon" in out and "trustedCertEntry" in out
+    out = subprocess.run(["keytool", "-list", "-keystore", str(sec / "userRP.jks"),
+                          "-storepass", "wso2carbon"], check=True, capture_output=True, text=True).stdout
+    assert "wso2carbon" in out and "trustedCertEntry" in out
+    ident = ET.parse(carbon_home / "repository/conf/identity/identity.xml").getroot()
+    rp = ident.find("c:Security/c:UserTrustedRPStore", NS)
+    assert rp.find("c:Location", NS).text == "${carbon.home}/repository/resources/security/userRP.jks"
+    assert rp.find("c:Password", NS).text == rp.find("c:KeyPassword", NS).text == "wso2carbon"
     bad = subprocess.run(["keytool", "-list", "-keystore", str(sec / "wso2carbon.jks"), "-storepass", "nottheone"],
                          capture_output=True, text=True)
     assert bad.returncode != 0
@@ -179,8 +195,13 @@ def test_folder_pack_and_password(tmp_path: Path) -> None:
     assert carbon.find("c:Security/c:KeyStore/c:KeyPassword", NS).text == password
     https = ET.parse(root / "repository/conf/tomcat/catalina-server.xml").getroot().findall("Service/Connector")[1]
     assert https.get("keystorePass") == password
-    subprocess.run(["keytool", "-list", "-keystore", str(root / "repository/resources/security/wso2carbon.jks"),
-                    "-storepass", password], check=True, capture_output=True)
+    rp = ET.parse(root / "repository/conf/identity/identity.xml").getroot().find("c:Security/c:UserTrustedRPStore", NS)
+    assert rp.find("c:Password", NS).text == password
+    ds = ET.parse(root / "repository/conf/datasources/master-datasources.xml").getroot()
+    assert ds.find("datasources/datasource/definition/configuration/password").text == "wso2carbon"  # the H2 one
+    for store in ("wso2carbon.jks", "client-truststore.jks", "userRP.jks"):
+        subprocess.run(["keytool", "-list", "-keystore", str(root / "repository/resources/security" / store),
+                        "-storepass", password], check=True, capture_output=True)
     with pytest.raises(FileExistsError):
         make_pack(tmp_path, keystore_password=password, as_zip=False)
 

@@ -30,7 +30,9 @@ def test_serves_all_ports_and_shuts_down(carbon_home: Path, offset: int, servers
     ports = ports_for(offset)
     server = servers(carbon_home)
     out = server.output()
-    assert f"Mgt Console URL  : https://localhost:{ports['https']}/carbon/" in out
+    # HostName and MgtHostName are commented out, as shipped: the console is announced on the node's address.
+    self_ip = get_json(f"http://127.0.0.1:{ports['http']}/cluster/members")["self"]
+    assert self_ip and f"Mgt Console URL  : https://{self_ip}:{ports['https']}/carbon/" in out
     assert re.search(r"^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\]  INFO \{org\.wso2\.carbon\.core\.internal\."
                      r"StartupFinalizerServiceComponent\} -  WSO2 Carbon started in \d+ sec$", out, re.M)
 

@@ -1,7 +1,8 @@
 """Render the pack's configuration files from the settings, as Puppet did inside the seed's images.
 
-Each managed file is the pack's own file with only the elements the settings own replaced, so whatever else
-a real pack ships (comments, other sections) stays untouched. The bigger fragments are Jinja2 templates under
+Each managed file is the pack's own file with only the values the settings own replaced, edited as text
+(`xmltext.py`), so whatever else a real pack ships (comments, blank lines, attribute layout, the encoding
+declaration) stays byte for byte. The bigger fragments are Jinja2 templates under
 `wso2k8s/templates/carbon-<kernel>/` at the same path as the file they belong to.
 
 Secrets are never rendered: the files hold `@@wso2k8s:<name>@@` tokens that the image's entrypoint replaces
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from lxml import etree
 
 from ..settings.schema import Settings
 from .errors import RenderError
 from .scheme_jar import membership_parameters
+from .xmltext import Element, XmlText
 
 SECRET_NAMES = ("admin_password", "keystore_password")
 
@@ -39,44 +40,66 @@ class Rendered:
     holds_secrets: bool
 
 
-Editor = Callable[[etree._Element, Settings], bool]  # edits in place; True when secret tokens were written
+Editor = Callable[["Conf", Settings], bool]  # edits in place; True when secret tokens were written
+
+
+@dataclass(frozen=True)
+class Conf:
+    """One conf file being rendered: its text editor and where it is, for messages."""
+
+    doc: XmlText
+    path: str  # inside the pack
+    pack: str  # e.g. wso2is-5.1.0
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition("/")[2]
+
+    def one(self, path: str, where: Callable[[Element], bool] | None = None, shown: str = "") -> Element:
+        """The single element at a slash path of local names (`shown` spells the `where` filter in messages)."""
+        found = self.doc.find(path, where)
+        if len(found) == 1:
+            return found[0]
+        root = path.split("/", 1)[0]
+        if self.doc.root.local != root:
+            raise RenderError(f"{self.name}: root element is <{self.doc.root.local}>, expected <{root}>",
+                              f"use the {self.path} of an unmodified {self.pack} pack")
+        leaf = path.rpartition("/")[2]
+        if not found:
+            raise RenderError(f"{self.name}: expected one <{path}{shown}>, found 0",
+                              f"restore <{leaf}> in {self.path} from an unmodified {self.pack} pack, which "
+                              "ships it")
+        raise RenderError(f"{self.name}: expected one <{path}{shown}>, found {len(found)}",
+                          f"keep one <{leaf}{shown}> in {self.path} (the server reads only one)")
+
+    def set(self, path: str, value: str) -> None:
+        self.doc.set_text(self.one(path), value)
+
+    def set_or_insert(self, path: str, value: str) -> None:
+        """Set an element a shipped pack may have commented out (carbon.xml HostName): when it is absent,
+        it is added after its commented-out form (see XmlText.insert_element)."""
+        parent_path, _, leaf = path.rpartition("/")
+        if self.doc.find(path):
+            self.set(path, value)
+        else:
+            self.doc.insert_element(self.one(parent_path), leaf, value)
 
 
 def render_conf(settings: Settings, pack_root: Path) -> list[Rendered]:
     """The managed files of this Carbon kernel, rendered from `pack_root` (the unpacked pack folder)."""
     out = []
+    pack = f"{settings.product}-{settings.version}"
     for path, editor in EDITORS.items():
         source = pack_root / path
         if not source.is_file() and path in PRODUCT_SPECIFIC:
             continue
         if not source.is_file():
             raise RenderError(f"the pack has no {path}",
-                              f"use an unmodified {settings.product}-{settings.version} pack (Carbon "
-                              f"{settings.server.carbon_kernel})")
-        tree = etree.parse(str(source), etree.XMLParser(remove_blank_text=False))
-        holds_secrets = editor(tree.getroot(), settings)
-        content = etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
-        out.append(Rendered(path, content + b"\n", holds_secrets))
+                              f"use an unmodified {pack} pack (Carbon {settings.server.carbon_kernel})")
+        conf = Conf(XmlText(source.read_bytes(), path), path, pack)
+        holds_secrets = editor(conf, settings)
+        out.append(Rendered(path, conf.doc.to_bytes(), holds_secrets))
     return out
-
-
-def _one(root: etree._Element, path: str, file: str) -> etree._Element:
-    """The single element at a slash path, matched by local name so namespaced files work the same."""
-    steps = [s for s in path.split("/") if s]
-    xpath = "/".join(_step(s) for s in steps[1:]) or "."
-    if etree.QName(root).localname != steps[0]:
-        raise RenderError(f"{file}: root element is <{etree.QName(root).localname}>, expected <{steps[0]}>",
-                          "use an unmodified pack of the configured product and version")
-    found = root.xpath(xpath)
-    if not isinstance(found, list) or len(found) != 1 or not isinstance(found[0], etree._Element):
-        raise RenderError(f"{file}: expected one <{path}>, found {len(found) if isinstance(found, list) else 0}",
-                          "use an unmodified pack of the configured product and version")
-    return found[0]
-
-
-def _step(step: str) -> str:
-    name, _, predicate = step.partition("[")
-    return f"*[local-name()='{name}']" + (f"[{predicate}" if predicate else "")
 
 
 # Ports whose number lives in carbon.xml <Ports> (embedded-ldap.xml and identity.xml refer to these).
@@ -86,62 +109,65 @@ CARBON_XML_PORTS = {
 }
 
 
-def _carbon_xml(root: etree._Element, s: Settings) -> bool:
-    f = "carbon.xml"
-    _one(root, "Server/HostName", f).text = s.hostname
-    _one(root, "Server/MgtHostName", f).text = s.hostname
-    _one(root, "Server/Ports/Offset", f).text = str(s.port_offset)
+def _carbon_xml(c: Conf, s: Settings) -> bool:
+    # A shipped carbon.xml has both commented out (<!--HostName>www.wso2.org</HostName-->).
+    c.set_or_insert("Server/HostName", s.hostname)
+    c.set_or_insert("Server/MgtHostName", s.hostname)
+    c.set("Server/Ports/Offset", str(s.port_offset))
     for port in s.ports:
         if port.name in CARBON_XML_PORTS:
-            _one(root, CARBON_XML_PORTS[port.name], f).text = str(port.container_port)
+            c.set(CARBON_XML_PORTS[port.name], str(port.container_port))
     token = secret_token("keystore_password")
     for path in ("Server/Security/KeyStore/Password", "Server/Security/KeyStore/KeyPassword",
                  "Server/Security/TrustStore/Password"):
-        _one(root, path, f).text = token
+        c.set(path, token)
     return True
 
 
-def _axis2_xml(root: etree._Element, s: Settings) -> bool:
-    old = _one(root, "axisconfig/clustering", "axis2.xml")
+def _axis2_xml(c: Conf, s: Settings) -> bool:
+    """The whole <clustering> element is the settings' (the template); the rest of axis2.xml stays as shipped."""
     fragment = TEMPLATES.get_template(
         f"carbon-{s.server.carbon_kernel}/repository/conf/axis2/axis2.xml/clustering.xml.j2"
     ).render(c=s.clustering, k=s.clustering.kubernetes, namespace=s.membership_namespace,
              m=membership_parameters(s))  # only the parameter names the user's scheme jar reads
-    new = etree.fromstring(fragment)
-    new.tail = old.tail
-    parent = old.getparent()
-    assert parent is not None
-    parent.replace(old, new)
+    c.doc.replace_element(c.one("axisconfig/clustering"), fragment)
     return False
 
 
-def _catalina_server_xml(root: etree._Element, s: Settings) -> bool:
+def _is_https(connector: Element) -> bool:
+    return connector.get("scheme") == "https"
+
+
+def _is_http(connector: Element) -> bool:
+    return not _is_https(connector)
+
+
+def _catalina_server_xml(c: Conf, s: Settings) -> bool:
     """Tomcat connectors: 9763 (servlet-http) and 9443 (servlet-https). proxyPort makes the console's
     redirects use the Service's nodePort, which is where a browser reaches it."""
-    f = "catalina-server.xml"
-    for port_name, predicate in (("servlet-http", "not(@scheme='https')"), ("servlet-https", "@scheme='https'")):
-        connector = _one(root, f"Server/Service/Connector[{predicate}]", f)
+    for port_name, https in (("servlet-http", False), ("servlet-https", True)):
+        connector = c.one("Server/Service/Connector", _is_https if https else _is_http,
+                          "[@scheme='https']" if https else "[not(@scheme='https')]")
         spec = s.port(port_name)
-        connector.set("port", str(spec.container_port))
+        c.doc.set_attr(connector, "port", str(spec.container_port))
         if spec.node_port is not None:
-            connector.set("proxyPort", str(spec.node_port))
-        elif "proxyPort" in connector.attrib:
-            del connector.attrib["proxyPort"]
-        if port_name == "servlet-https" and "keystorePass" in connector.attrib:
-            connector.set("keystorePass", secret_token("keystore_password"))
+            c.doc.set_attr(connector, "proxyPort", str(spec.node_port), after="port")
+        else:
+            c.doc.remove_attr(connector, "proxyPort")
+        if https and connector.get("keystorePass") is not None:
+            c.doc.set_attr(connector, "keystorePass", secret_token("keystore_password"))
     return True
 
 
-def _identity_xml(root: etree._Element, s: Settings) -> bool:
+def _identity_xml(c: Conf, s: Settings) -> bool:
     # IS 5.1.0 spells it "ThirftBasedEntitlementConfig" (sic).
-    _one(root, "Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password", "identity.xml").text = \
-        secret_token("keystore_password")
+    c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password",
+          secret_token("keystore_password"))
     return True
 
 
-def _user_mgt_xml(root: etree._Element, s: Settings) -> bool:
-    _one(root, "UserManager/Realm/Configuration/AdminUser/Password", "user-mgt.xml").text = secret_token(
-        "admin_password")
+def _user_mgt_xml(c: Conf, s: Settings) -> bool:
+    c.set("UserManager/Realm/Configuration/AdminUser/Password", secret_token("admin_password"))
     return True
 
 

@@ -7,6 +7,11 @@ embedded-ldap.xml, identity/identity.xml, ...) as the real distribution. The ser
 starts is a small Java program (``server/src``) that reads those files like the product
 does and opens the same ports; see ``CarbonServer.java``.
 
+Like a shipped pack, its conf files hold the stock keystore password ``wso2carbon`` and its
+three keystores (``repository/resources/security``: wso2carbon.jks, client-truststore.jks,
+userRP.jks) open with it; carbon.xml has HostName and MgtHostName commented out; ``dbscripts/``
+holds the real file names.
+
 The Java server is compiled at call time with the machine's ``javac --release 17`` and
 cached by source hash; keystores are generated with ``keytool`` and cached by password.
 """
@@ -27,6 +32,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as _xml_escape
 
 __all__ = [
+    "KEYSTORE_FILES",
     "KEY_ALIAS",
     "PACK_DIR_NAME",
     "PACK_ZIP_NAME",
@@ -35,6 +41,7 @@ __all__ = [
     "SERVER_JAR_NAME",
     "SERVER_JAVA_MODULES",
     "SERVER_MAIN_CLASS",
+    "STOCK_KEYSTORE_PASSWORD",
     "build_server_jar",
     "extract_pack",
     "make_jar",
@@ -67,6 +74,8 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
 )
 
 KEY_ALIAS = "wso2carbon"
+#: The keystores of IS 5.1.0, in repository/resources/security.
+KEYSTORE_FILES = ("wso2carbon.jks", "client-truststore.jks", "userRP.jks")
 KEYSTORE_DNAME = "CN=localhost, OU=WSO2, O=WSO2, L=Mountain View, ST=CA, C=US"
 JAVA_RELEASE = "17"
 
@@ -76,7 +85,28 @@ _TEMPLATE = _HERE / "template" / PACK_DIR_NAME
 
 # Fixed zip timestamps make the pack byte-for-byte reproducible (stable image layers).
 _ZIP_DATE = (2016, 1, 19, 0, 0, 0)
-_KEYSTORE_PLACEHOLDER = "@@KEYSTORE_PASSWORD@@"
+
+#: The keystore password a shipped pack's keystores and conf files carry.
+STOCK_KEYSTORE_PASSWORD = "wso2carbon"
+
+# Where the conf files hold the keystore password (the template carries the stock one, as shipped):
+# carbon.xml Security/KeyStore + TrustStore, catalina-server.xml https Connector, identity.xml
+# ThirftBasedEntitlementConfig/KeyStore and UserTrustedRPStore. (master-datasources.xml's
+# <password>wso2carbon</password> is the H2 database's and is not one of them.)
+_KEYSTORE_PASSWORD_SPOTS = {
+    "repository/conf/carbon.xml": ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>"),
+    "repository/conf/tomcat/catalina-server.xml": ('keystorePass="{}"',),
+    "repository/conf/identity/identity.xml": ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>"),
+}
+
+# The database scripts of IS 5.1.0: the Carbon 4.4 kernel's (registry and user store) and the
+# identity component's, one per supported database.
+_DBSCRIPTS = (
+    *(f"{db}.sql" for db in ("db2", "h2", "informix", "mssql", "mysql", "mysql_cluster", "oracle",
+                             "oracle_rac", "postgresql")),
+    *(f"identity/{db}.sql" for db in ("db2", "h2", "informix", "mssql", "mysql", "oracle", "oracle_rac",
+                                      "postgresql")),
+)
 
 # A few OSGi bundles with real IS 5.1.0 / Carbon 4.4.3 names, so the plugins folder is not empty.
 _PLUGINS = (
@@ -92,7 +122,6 @@ _PLUGINS = (
 
 # Folders that exist (empty) in the real pack and that tooling copies files into.
 _EMPTY_DIRS = (
-    "dbscripts",
     "lib/endorsed",
     "repository/components/dropins",
     "repository/components/lib",
@@ -258,22 +287,23 @@ def build_server_jar() -> Path:
 # --------------------------------------------------------------------------- keystores
 
 
-def _keystores(password: str) -> tuple[bytes, bytes]:
-    """(wso2carbon.jks, client-truststore.jks) for ``password``, generated once and cached.
+def _keystores(password: str) -> dict[str, bytes]:
+    """wso2carbon.jks (the server's key pair), client-truststore.jks and userRP.jks (its
+    certificate, trusted) for ``password``, generated once and cached; by file name.
 
     Like the real pack (which ships the same wso2carbon.jks in every download), packs made
     with the same password share one key pair.
     """
     if len(password) < 6:
         raise ValueError("keystore_password must be at least 6 characters (a keytool requirement)")
-    key = hashlib.sha256(f"v1\0{KEYSTORE_DNAME}\0{KEY_ALIAS}\0{password}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"v2\0{KEYSTORE_DNAME}\0{KEY_ALIAS}\0{password}".encode()).hexdigest()[:16]
     d = cache_dir() / f"keystores-{key}"
-    if not (d / "client-truststore.jks").is_file():
+    if not all((d / name).is_file() for name in KEYSTORE_FILES):
         keytool = _jdk_tool("keytool")
         env = dict(os.environ, WSO2K8S_KS_PASS=password)
         tmp = Path(tempfile.mkdtemp(dir=d.parent, prefix=f".{d.name}."))
         try:
-            tks, tts, cert = tmp / "wso2carbon.jks", tmp / "client-truststore.jks", tmp / "wso2carbon.cer"
+            tks, cert = tmp / "wso2carbon.jks", tmp / "wso2carbon.cer"
             common = ["-storetype", "JKS", "-storepass:env", "WSO2K8S_KS_PASS", "-noprompt"]
             _run([keytool, "-genkeypair", "-alias", KEY_ALIAS, "-keyalg", "RSA", "-keysize", "2048",
                   "-sigalg", "SHA256withRSA", "-validity", "7300", "-dname", KEYSTORE_DNAME,
@@ -281,16 +311,17 @@ def _keystores(password: str) -> tuple[bytes, bytes]:
                   "-keypass:env", "WSO2K8S_KS_PASS", *common], env=env)
             _run([keytool, "-exportcert", "-alias", KEY_ALIAS, "-keystore", str(tks),
                   "-file", str(cert), *common], env=env)
-            _run([keytool, "-importcert", "-alias", KEY_ALIAS, "-file", str(cert),
-                  "-keystore", str(tts), *common], env=env)
+            for trust in ("client-truststore.jks", "userRP.jks"):
+                _run([keytool, "-importcert", "-alias", KEY_ALIAS, "-file", str(cert),
+                      "-keystore", str(tmp / trust), *common], env=env)
             cert.unlink()
-            # Both stores appear at once (a folder rename), so concurrent callers never pair a
+            # All stores appear at once (a folder rename), so concurrent callers never pair a
             # keystore with another run's truststore; the loser of a race uses the winner's.
             with contextlib.suppress(OSError):
                 tmp.rename(d)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-    return (d / "wso2carbon.jks").read_bytes(), (d / "client-truststore.jks").read_bytes()
+    return {name: (d / name).read_bytes() for name in KEYSTORE_FILES}
 
 
 # --------------------------------------------------------------------------- pack
@@ -308,7 +339,6 @@ def _pack_entries(keystore_password: str, conf_password: str,
     """Files (relative path -> (content, mode)) and empty folders of the pack."""
     files: dict[str, tuple[bytes, int]] = {}
     subst = {
-        _KEYSTORE_PLACEHOLDER: _xml_text(conf_password),
         "@@SERVER_JAR@@": SERVER_JAR_NAME,
         "@@SERVER_MAIN_CLASS@@": SERVER_MAIN_CLASS,
     }
@@ -319,13 +349,20 @@ def _pack_entries(keystore_password: str, conf_password: str,
         text = src.read_text(encoding="utf-8")
         for k, v in subst.items():
             text = text.replace(k, v)
+        for spot in _KEYSTORE_PASSWORD_SPOTS.get(rel, ()):
+            text = text.replace(spot.format(STOCK_KEYSTORE_PASSWORD), spot.format(_xml_text(conf_password)))
         mode = 0o755 if rel.endswith(".sh") else 0o644
         files[rel] = (text.encode("utf-8"), mode)
 
     files[f"lib/{SERVER_JAR_NAME}"] = (build_server_jar().read_bytes(), 0o644)
-    keystore, truststore = _keystores(keystore_password)
-    files["repository/resources/security/wso2carbon.jks"] = (keystore, 0o644)
-    files["repository/resources/security/client-truststore.jks"] = (truststore, 0o644)
+    for name, store in _keystores(keystore_password).items():
+        files[f"repository/resources/security/{name}"] = (store, 0o644)
+    for script in _DBSCRIPTS:
+        db = script.rpartition("/")[2].removesuffix(".sql")
+        files[f"dbscripts/{script}"] = (
+            f"-- WSO2 Identity Server 5.1.0 (synthetic pack): {script} for {db}.\n"
+            "-- The synthetic server keeps no database; the file is here for the pack's layout.\n".encode(),
+            0o644)
     for name, version in _PLUGINS:
         files[f"repository/components/plugins/{name}_{version}.jar"] = (
             _jar_bytes(name, version),
@@ -340,7 +377,7 @@ def _pack_entries(keystore_password: str, conf_password: str,
 
 
 def make_pack(
-    dest_dir: Path, *, keystore_password: str = "wso2carbon", as_zip: bool = True,
+    dest_dir: Path, *, keystore_password: str = STOCK_KEYSTORE_PASSWORD, as_zip: bool = True,
     conf_password: str | None = None, filler_mb: int = 0,
 ) -> Path:
     """Write a synthetic WSO2 IS 5.1.0 pack into ``dest_dir``.
@@ -349,11 +386,12 @@ def make_pack(
     reproducible for a given password and server source) and returns its path. ``as_zip=False``
     writes the folder ``dest_dir/wso2is-5.1.0/`` (which must not exist yet) and returns it.
 
-    ``keystore_password`` (at least 6 characters) protects wso2carbon.jks and
-    client-truststore.jks and is written wherever the real pack has ``wso2carbon`` as a
-    keystore password: carbon.xml Security/KeyStore/Password, Security/KeyStore/KeyPassword,
-    Security/TrustStore/Password, catalina-server.xml https Connector @keystorePass and
-    identity.xml ThirftBasedEntitlementConfig/KeyStore/Password.
+    ``keystore_password`` (at least 6 characters; default the stock ``wso2carbon``, as shipped)
+    protects wso2carbon.jks, client-truststore.jks and userRP.jks and is written wherever the
+    real pack has ``wso2carbon`` as a keystore password: carbon.xml Security/KeyStore/Password,
+    Security/KeyStore/KeyPassword, Security/TrustStore/Password, catalina-server.xml https
+    Connector @keystorePass, identity.xml ThirftBasedEntitlementConfig/KeyStore/Password and
+    UserTrustedRPStore/Password + KeyPassword.
 
     ``conf_password`` writes another value there instead, e.g. the real pack's default ``wso2carbon``
     while the keystore has the stack's secret password: the pack then only works once configured
