@@ -1,6 +1,6 @@
 """Membership on the real cluster in DNS mode (cluster DNS, a headless twin Service), and the 2016 scheme jar
-refused by `pulumi preview` before anything is built. Its own stack, namespace and no node ports, so it runs
-beside the module of test_stack.py (and a dev stack)."""
+refused by `pulumi preview` before anything is built. Its own stack, namespace, node ports and image tags
+(tests/engine/isolation.py), so it runs beside test_stack.py's stack and a dev stack."""
 
 from __future__ import annotations
 
@@ -11,24 +11,17 @@ from typing import Any
 
 import pytest
 
+from tests.engine.isolation import free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 
-NAMESPACE = "wso2-dns"
-PORTS = [{"name": "servlet-http", "pod_port_name": "http", "container_port": 9763},
-         {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443},
-         {"name": "kdc-server", "pod_port_name": "kdc", "container_port": 8000},
-         {"name": "thrift-entitlement", "pod_port_name": "thrift", "container_port": 10500}]
+NAMESPACE = f"wso2k8s-test-dns-{secrets.token_hex(4)}"
 
 
 @pytest.fixture(scope="module")
 def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
     s = ProjectStack.create(tmp_path_factory.mktemp("dns"), "dns", engines_env, passphrase=secrets.token_hex(16))
-    s.set_config("product", "wso2is")
-    s.set_config("version", "5.1.0")
     s.set_config("profiles", ["default"])
-    s.set_config("kubernetes", {"namespace": NAMESPACE, "create_namespace": True})
-    s.set_config("service", {"type": "ClusterIP"})
-    s.set_config("ports", PORTS)
+    s.isolate("wso2is", "5.1.0", NAMESPACE, free_node_ports(engines_env, 4))  # own namespace, ports, tags
     s.set_config("clustering", {"kubernetes": {"mode": "dns"}})
     s.set_config("workload", {"replicas": 2, "java_opts": "-Xms32m -Xmx128m",
                               "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
