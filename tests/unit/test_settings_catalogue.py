@@ -65,7 +65,14 @@ def project(tmp_path: Path) -> Project:
     return Project(tmp_path)
 
 
-PATH_PACK = {"pack": {"source": "path", "path": "wso2is-5.1.0.zip"}}
+JAVA_OK = {"java": {"allow_unsupported_version": True}}  # the tiny pack on the jlink'd 17: not the case tested
+
+
+def path_pack(path: str = "wso2is-5.1.0.zip", **pack: Any) -> dict[str, Any]:
+    return {"pack": {"source": "path", "path": path, **pack}, "base_image": JAVA_OK}
+
+
+PATH_PACK = path_pack()
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ CASES = [
                                  + "datasources:\n  password: wso2carbon\n")),
     Case("admin password not set", {"admin_password": None}, "wso2-kubernetes:admin_password", "Pulumi.unit.yaml",
          "is not set"),
-    Case("pack that is not a zip", {"pack": {"source": "path", "path": "notes.txt"}}, "wso2-kubernetes:pack.path",
+    Case("pack that is not a zip", path_pack("notes.txt"), "wso2-kubernetes:pack.path",
          "Pulumi.unit.yaml", "is neither a zip nor a folder", setup=lambda p: p.write("notes.txt", "hello")),
     Case("pack without carbon.xml", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "lacks repository/conf/carbon.xml",
@@ -141,9 +148,9 @@ CASES = [
     Case("pack of another version", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "is WSO2 Identity Server 5.0.0, the stack deploys WSO2 Identity Server 5.1.0",
          setup=lambda p: tiny_pack(p.dir / "wso2is-5.1.0.zip", version="5.0.0") and None),
-    Case("pack path that does not exist", {"pack": {"source": "path", "path": "missing.zip"}},
+    Case("pack path that does not exist", path_pack("missing.zip"),
          "wso2-kubernetes:pack.path", "Pulumi.unit.yaml", "missing.zip does not exist"),
-    Case("pack checksum mismatch", {"pack": {"source": "path", "path": "wso2is-5.1.0.zip", "sha256": "a" * 64}},
+    Case("pack checksum mismatch", path_pack(sha256="a" * 64),
          "wso2-kubernetes:pack.sha256", "Pulumi.unit.yaml", "has sha256"),
     Case("broken YAML in a layer", {}, "(file)", "hieradata/wso2is/5.1.0.yaml line", "is not valid YAML",
          setup=lambda p: p.write("hieradata/wso2is/5.1.0.yaml", "name: wso2is\nports: [\n")),
@@ -163,7 +170,8 @@ CASES = [
          "wso2-kubernetes:base_image.java.source", "Pulumi.unit.yaml",
          "java.archive or java.archive_sha256 is missing"),
     Case("JDK archive with a wrong checksum",
-         {**PATH_PACK, "base_image": {"java": {"source": "archive", "archive": "jdk.tgz", "archive_sha256": "b" * 64}}},
+         {**PATH_PACK, "base_image": {"java": {"source": "archive", "archive": "jdk.tgz",
+                                                "archive_sha256": "b" * 64}}},
          "wso2-kubernetes:base_image.java.archive_sha256", "Pulumi.unit.yaml", "not the configured one",
          setup=lambda p: p.write("jdk.tgz", "not really a jdk")),
     Case("override for a profile that is not deployed", {"profile_overrides": {"worker": {}}},

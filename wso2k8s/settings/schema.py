@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Kubernetes names: DNS-1035 labels for Services/ports, DNS-1123 subdomains elsewhere.
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
@@ -57,12 +57,24 @@ class KubernetesMembership(Strict):
     skip_ssl_verification: bool = False
 
 
+class WkaMember(Strict):
+    host: HostName  # axis2.xml <members><member><hostName>
+    port: TcpPort  # its local_member_port
+
+
+class WkaMembership(Strict):
+    """Well-known-address scheme: the members every node contacts first (axis2.xml <members>)."""
+
+    members: list[WkaMember] = Field(default_factory=list)
+
+
 class Clustering(Strict):
     enabled: bool
     membership_scheme: Literal["kubernetes", "wka", "multicast"]
     domain: str
     local_member_port: TcpPort
     kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
+    wka: WkaMembership = Field(default_factory=WkaMembership)
 
 
 class PackSource(Strict):
@@ -78,6 +90,9 @@ class JavaRuntime(Strict):
     jlink_modules: list[str] = Field(default_factory=list)
     archive: str | None = None  # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs)
     archive_sha256: Sha256 | None = None
+    # Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is refused
+    # unless this says the stack accepts it knowingly.
+    allow_unsupported_version: bool = False
 
 
 class BaseImageSettings(Strict):
@@ -103,8 +118,14 @@ class ImageBuild(Strict):
 
 
 class Registry(Strict):
-    server: str  # host[:port] the images are pushed to and the nodes pull from
+    server: str  # host[:port][/path] the images are pushed to and the nodes pull from; checked by the loader
     username: str | None = None  # password: `pulumi config set --secret registry_password`
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _no_trailing_slash(cls, value: object) -> object:
+        """`127.0.0.1:5000/` means `127.0.0.1:5000`; kept, the tag would read `127.0.0.1:5000//wso2/...`."""
+        return value.rstrip("/") if isinstance(value, str) and value.rstrip("/") else value
 
 
 class Resources(Strict):
