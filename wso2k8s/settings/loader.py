@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
-from .schema import SECRET_NAME_PATTERN, Settings
+from .schema import KERNEL_JAVA, SECRET_NAME_PATTERN, Settings
 from .validation import problems_from
 
 PROJECT = "wso2-kubernetes"
@@ -32,8 +32,6 @@ CHOSEN_KEYS = {"product": "product", "version": "version", "profile": "profiles"
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Registry host[:port][/path]; the scheme is not part of an image reference.
 REGISTRY = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
-# Carbon kernel → the Java major versions it runs on.
-KERNEL_JAVA = {"4.4": (7, 8)}
 # The only secrets the program takes; each must be set with `pulumi config set --secret`.
 SECRET_KEYS = {
     "admin_password": True,  # user-mgt.xml AdminUser (required)

@@ -22,6 +22,11 @@ Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 TcpPort = Annotated[int, Field(ge=1, le=65535)]
 NodePort = Annotated[int, Field(ge=30000, le=32767)]
 
+# Carbon kernel → the Java major versions it runs on (Carbon 4.4: JDK 7 and 8).
+KERNEL_JAVA = {"4.4": (7, 8)}
+# The synthetic pack's server is compiled for Java 17.
+SYNTHETIC_JAVA = 17
+
 SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret|token|credential", re.IGNORECASE)
 
 
