@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from .pack.context import check_files, write_base_context, write_product_context
+from .pack.context import check_files, verify_pack, write_base_context, write_product_context
 from .pack.errors import FixableError, PackError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
 from .pack.keystore import KeystoreFormatError, password_opens
@@ -62,8 +62,14 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
         settings, pack = _pack_for(stack, settings, project_dir, build_dir, problems)
         problems += [stack.problem(settings.profile, p.key, p.message, p.fix)
                      for p in check_files(settings, project_dir)]
-        if pack is not None:
-            checked.append((settings, pack))
+        if pack is None:
+            continue
+        try:
+            verify_pack(pack, build_dir / stack.stack / settings.profile)
+        except PackError as err:
+            problems.append(stack.problem(settings.profile, "pack.path", err.message, err.fix))
+            continue
+        checked.append((settings, pack))
     if problems:  # everything derivable is checked before the first byte of a build context is written
         raise SettingsError(problems)
     for settings, pack in checked:

@@ -98,8 +98,11 @@ def extract(zf: zipfile.ZipFile, entries: list[Entry], target: Path) -> None:
             dest.mkdir(parents=True, exist_ok=True)
         elif e.kind == "file":
             dest.parent.mkdir(parents=True, exist_ok=True)
-            with zf.open(e.info) as source, open(dest, "xb") as sink:
-                shutil.copyfileobj(source, sink, 1 << 20)
+            try:
+                with zf.open(e.info) as source, open(dest, "xb") as sink:
+                    shutil.copyfileobj(source, sink, 1 << 20)
+            except DAMAGE as err:
+                raise PackError(f"entry '{e.info.filename}' could not be unpacked ({err})", REDOWNLOAD) from None
         else:
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.symlink(e.link, dest)

@@ -139,6 +139,16 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     return out
 
 
+def verify_pack(pack: PackInfo, out: Path) -> None:
+    """A zip pack's member data (CRCs, lengths) read once and checked, writing nothing; skipped when this very
+    pack is already unpacked in `out`. A PackError names the damaged entry."""
+    marker = out / "pack.sha256"
+    if pack.path.is_dir() or (marker.is_file() and marker.read_text() == pack.sha256 and (out / "pack").is_dir()):
+        return
+    with open_zip(pack.path) as zf:
+        verify_data(zf, check_entries(zf, pack.path), pack.path)
+
+
 def _unpack_once(pack: PackInfo, target: Path) -> None:
     """Unpacking a real pack takes a while and rewrites ~500 MB: skip it when the same pack is already there.
     A zip's entries are checked and its data verified before anything is written, then it is unpacked into a

@@ -336,7 +336,7 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
         problem(("file_list",), "lists a jar twice", "list each jar once")
 
     if s.pack.source == "path" and not s.pack.path:
-        problem(("pack", "path"), "pack.source is 'path' but no pack.path is given",
+        problem(("pack", "source"), "is 'path' but no pack.path is given",
                 "set pack.path to the product zip (e.g. ~/Downloads/wso2is-5.1.0.zip)")
     java = s.base_image.java
     if java.source == "archive" and not (java.archive and java.archive_sha256):
