@@ -27,7 +27,7 @@ def keystore(password: str = "wso2carbon", storetype: str = "JKS") -> bytes:
     """A real keystore made by the JDK's keytool (cached for the session)."""
     folder = Path(tempfile.mkdtemp(prefix="wso2k8s-unit-keystore-"))
     path = folder / f"ks.{storetype.lower()}"
-    subprocess.run(["keytool", "-genkeypair", "-alias", "wso2carbon", "-keyalg", "RSA", "-keysize", "2048",
+    subprocess.run(["keytool", "-genkeypair", "-alias", "wso2carbon", "-keyalg", "EC", "-groupname", "secp256r1",
                     "-dname", "CN=localhost", "-validity", "30", "-storetype", storetype, "-keystore", str(path),
                     "-storepass:env", "KS_PASS", "-keypass:env", "KS_PASS", "-noprompt"],
                    check=True, capture_output=True, env={"KS_PASS": password, "PATH": "/usr/bin:/bin"})
