@@ -3,6 +3,7 @@ crafted packs, keystores and JDK archives read offline."""
 
 from __future__ import annotations
 
+import shutil
 import stat
 from pathlib import Path
 from typing import Any
@@ -27,11 +28,11 @@ AWKWARD_SECRETS = ["1.50", "true", "007", "  padded  ", "null", "[not json", '{"
 
 
 @pytest.fixture
-def runtime_config_of(monkeypatch: pytest.MonkeyPatch) -> Any:
+def runtime_config_of() -> Any:
+    """Sets the config the language host would hand the program, then clears it."""
     def set_config(values: dict[str, str], secret: set[str]) -> None:
-        token = runtime_config.CONFIG.set(values)
-        secrets = runtime_config._SECRET_KEYS.set(secret)
-        monkeypatch.setattr("tests.unit.test_input_safety._tokens", (token, secrets), raising=False)
+        runtime_config.CONFIG.set(values)
+        runtime_config._SECRET_KEYS.set(secret)
     yield set_config
     runtime_config.CONFIG.set({})
     runtime_config._SECRET_KEYS.set(set())
@@ -112,8 +113,6 @@ def test_a_crafted_pack_is_refused_and_a_file_outside_is_untouched(crafted: str,
 
     victim, content, mode = _victim(tmp_path)
     project = tmp_path / "project"
-    (project / "hieradata").parent.mkdir(parents=True)
-    import shutil
     shutil.copytree(PROJECT_DIR / "hieradata", project / "hieradata")
     extra = [(_fill(info, victim), data.replace(b"{victim}", str(victim).encode())) for info, data in ESCAPES[crafted]]
     tiny_pack(project / "wso2is-5.1.0.zip", extra=extra)
@@ -122,7 +121,7 @@ def test_a_crafted_pack_is_refused_and_a_file_outside_is_untouched(crafted: str,
     values = {"product": "wso2is", "version": "5.1.0", "admin_password": "a-Pa55", "keystore_password": "wso2carbon",
               "pack": {"source": "path", "path": "wso2is-5.1.0.zip"}, "file_list": [],
               "base_image": {"java": {"allow_unsupported_version": True}}}
-    with pytest.raises(SettingsError, match="wso2-kubernetes:pack.path .*entry '"):
+    with pytest.raises(SettingsError, match=r"wso2-kubernetes:pack\.path .*entry '"):
         deploy(project, "unit", values, {"admin_password", "keystore_password"}, build_dir=project / "build")
     assert mocks.resources == []
     assert victim.read_bytes() == content and stat.S_IMODE(victim.stat().st_mode) == mode
