@@ -42,7 +42,7 @@ def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepare
         return _prepare(stack, project_dir, build_dir)
     except SettingsError:
         raise
-    except (FixableError, OSError, RuntimeError, ValueError) as err:
+    except Exception as err:  # the last resort that keeps a traceback from the user
         # Not foreseen by a check (a disk full, javac missing for the synthetic pack): still the loader's message.
         fix = err.fix if isinstance(err, FixableError) else f"fix the cause, then run again (build folder: {build_dir})"
         raise SettingsError([Problem("(prepare)", f"Pulumi.{stack.stack}.yaml",

@@ -157,3 +157,17 @@ def test_a_safe_pack_unpacks_with_its_modes_and_inner_links(tmp_path: Path) -> N
     assert (target / ROOT / "lib").is_symlink() and (target / ROOT / "lib" / "lib").is_dir()
     assert (target / ROOT / "repository/conf/carbon.xml").read_bytes().startswith(b"<?xml")
     assert (tmp_path / "build" / "pack.sha256").read_text() == info.sha256
+
+
+def test_an_unwritable_build_folder_is_the_loaders_message_not_a_traceback(tmp_path: Path) -> None:
+    from components.graph import deploy
+
+    blocker = tmp_path / "build"
+    blocker.write_text("a file where the build folder should be")
+    mocks = Mocks()
+    pulumi.runtime.set_mocks(mocks, project="wso2-kubernetes", stack="unit", preview=True)
+    values = {"product": "wso2is", "version": "5.1.0", "admin_password": "a-Pa55", "keystore_password": "wso2carbon"}
+    with pytest.raises(SettingsError, match=r"\(prepare\) \(Pulumi\.unit\.yaml\): preparing the build contexts "
+                                            r"failed: (FileExistsError|NotADirectoryError)"):
+        deploy(PROJECT_DIR, "unit", values, {"admin_password", "keystore_password"}, build_dir=blocker)
+    assert mocks.resources == [] and blocker.read_text().startswith("a file")

@@ -72,8 +72,8 @@ def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any]
         return _load(project_dir, stack, config, secret_keys)
     except SettingsError:
         raise
-    except (OSError, ValueError, TypeError, AttributeError, KeyError) as err:
-        # A shape no check above foresaw: still the loader's message, naming what failed.
+    except Exception as err:  # the last resort that keeps a traceback from the user
+        # A shape no check foresaw: still the loader's message, naming what failed.
         raise SettingsError([Problem("(settings)", f"Pulumi.{stack}.yaml and hieradata/",
                                      f"could not be loaded: {type(err).__name__}: {err}",
                                      "check the value named in the error; report it if the settings look right")]
