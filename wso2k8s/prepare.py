@@ -12,7 +12,7 @@ from lxml import etree
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
 from .pack.errors import FixableError, PackError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
-from .pack.keystore import KeystoreFormatError, password_opens
+from .pack.keystore import KeystoreFormatError, jks_keys_refusing, password_opens
 from .settings import Problem, Settings, SettingsError, StackSettings
 
 # carbon.xml's KeyStore and TrustStore (and catalina's keystorePass) all take keystore_password.
@@ -135,6 +135,7 @@ def _keystore_problems(stack: StackSettings, s: Settings, pack: PackInfo) -> lis
             continue
         try:
             opens = password_opens(data, stack.secrets.keystore_password)
+            locked = jks_keys_refusing(data, stack.secrets.keystore_password) if opens else []
         except KeystoreFormatError as err:
             problems.append(stack.problem(s.profile, "pack.path", f"{pack.path}: {relative} is {err}",
                                           "restore the keystore from the pack as WSO2 ships it"))
@@ -145,6 +146,11 @@ def _keystore_problems(stack: StackSettings, s: Settings, pack: PackInfo) -> lis
             problems.append(Problem(key, stack_file, f"does not open the pack's {relative}{hint}",
                                     f"pulumi config set --secret {key} <the keystore's password>"
                                     + (f"; for a shipped pack that is {STOCK_KEYSTORE_PASSWORD}" if stock else "")))
+        elif locked:  # carbon.xml KeyPassword is keystore_password too: the server could not use the key
+            problems.append(Problem(key, stack_file, f"opens the pack's {relative} but not its private key "
+                                    f"'{locked[0]}' (carbon.xml KeyPassword is the same password)",
+                                    f"give the key the store's password (keytool -keypasswd -alias {locked[0]} "
+                                    f"-keystore {relative.rsplit('/', 1)[-1]}) or use the keystore as shipped"))
     return problems
 
 

@@ -23,14 +23,24 @@ KEYSTORE = "repository/resources/security/wso2carbon.jks"
 
 
 @functools.cache
-def keystore(password: str = "wso2carbon", storetype: str = "JKS") -> bytes:
-    """A real keystore made by the JDK's keytool (cached for the session)."""
+def keystore(password: str = "wso2carbon", storetype: str = "JKS", key_password: str | None = None,
+             trusted: bool = False) -> bytes:
+    """A real keystore made by the JDK's keytool (cached for the session); `trusted` adds a trusted
+    certificate entry next to the key, like client-truststore.jks."""
     folder = Path(tempfile.mkdtemp(prefix="wso2k8s-unit-keystore-"))
     path = folder / f"ks.{storetype.lower()}"
+    env = {"KS_PASS": password, "KEY_PASS": key_password or password, "PATH": "/usr/bin:/bin"}
     subprocess.run(["keytool", "-genkeypair", "-alias", "wso2carbon", "-keyalg", "EC", "-groupname", "secp256r1",
                     "-dname", "CN=localhost", "-validity", "30", "-storetype", storetype, "-keystore", str(path),
-                    "-storepass:env", "KS_PASS", "-keypass:env", "KS_PASS", "-noprompt"],
-                   check=True, capture_output=True, env={"KS_PASS": password, "PATH": "/usr/bin:/bin"})
+                    "-storepass:env", "KS_PASS", "-keypass:env", "KEY_PASS", "-noprompt"],
+                   check=True, capture_output=True, env=env)
+    if trusted:
+        cert = folder / "cert.pem"
+        common = ["-keystore", str(path), "-storetype", storetype, "-storepass:env", "KS_PASS", "-noprompt"]
+        subprocess.run(["keytool", "-exportcert", "-rfc", "-alias", "wso2carbon", "-file", str(cert), *common],
+                       check=True, capture_output=True, env=env)
+        subprocess.run(["keytool", "-importcert", "-alias", "ca", "-file", str(cert), *common],
+                       check=True, capture_output=True, env=env)
     return path.read_bytes()
 
 

@@ -19,7 +19,7 @@ from wso2k8s.pack.context import _unpack_once
 from wso2k8s.pack.errors import PackError
 from wso2k8s.pack.inspect import PackInfo, inspect_pack
 from wso2k8s.pack.jdk import inspect_jdk
-from wso2k8s.pack.keystore import password_opens
+from wso2k8s.pack.keystore import jks_keys_refusing, password_opens
 from wso2k8s.settings import SettingsError
 from wso2k8s.settings.stack_config import stack_config
 
@@ -83,6 +83,15 @@ def test_keystore_password_is_checked_offline(storetype: str) -> None:
     assert password_opens(data, password)
     assert not password_opens(data, password + " ")
     assert not password_opens(data, "wso2carbon")
+
+
+def test_a_jks_private_key_with_another_password_is_found() -> None:
+    same = keystore("store-Pa55", "JKS", trusted=True)
+    other = keystore("store-Pa55", "JKS", key_password="key-Pa55-other", trusted=True)
+    assert password_opens(same, "store-Pa55") and password_opens(other, "store-Pa55")
+    assert jks_keys_refusing(same, "store-Pa55") == []
+    assert jks_keys_refusing(other, "store-Pa55") == ["wso2carbon"]
+    assert jks_keys_refusing(other, "key-Pa55-other") == []
 
 
 @pytest.mark.parametrize(("version", "major"), [("1.7.0_80", 7), ("1.8.0_202", 8), ("11.0.2", 11), ("17", 17)])

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pytest
 
-from tests.unit.crafted import ROOT, corrupt_member, entry, jdk_archive, tiny_pack
+from tests.unit.crafted import KEYSTORE, ROOT, corrupt_member, entry, jdk_archive, keystore, tiny_pack
 from tests.unit.helpers import PROJECT_DIR, SECRET_KEYS, stack_config
 from tests.unit.test_graph import Mocks
 from wso2k8s.settings import SettingsError
@@ -246,11 +246,14 @@ CASES += [
          "does not open the pack's repository/resources/security/wso2carbon.jks (it opens with the stock"),
     Case("keystore password that does not open the synthetic pack's keystore", {"keystore_password": "random-Pa55"},
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "does not open the pack's"),
+    Case("keystore whose private key has another password", PATH_PACK, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "opens the pack's repository/resources/security/wso2carbon.jks but not its private key",
+         setup=lambda p: _pack(replace={KEYSTORE: keystore(STOCK, key_password="changed-key-pass")})(p)),
     Case("pack without a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "has no repository/resources/security/wso2carbon.jks", setup=_pack(skip="wso2carbon.jks")),
     Case("keystore that is not a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
-         setup=_pack(replace={"repository/resources/security/wso2carbon.jks": b"not a keystore"})),
+         setup=_pack(replace={KEYSTORE: b"not a keystore"})),
     # top-level keys and the selection
     Case("profile for profiles", {"profile": "default"}, "wso2-kubernetes:profile", "Pulumi.unit.yaml",
          "unknown key 'profile'. Did you mean 'profiles'?"),

@@ -27,6 +27,59 @@ class KeystoreFormatError(Exception):
     """The file is no keystore this module can check (the message says why)."""
 
 
+def jks_keys_refusing(data: bytes, password: str) -> list[str]:
+    """Aliases of the JKS private keys that `password` does not unlock (Carbon's KeyPassword is the same
+    keystore_password). Sun's KeyProtector: salt(20) + key XOR a SHA-1 stream of (password, salt) + SHA-1 check
+    of (password, key). JCEKS and PKCS12 keys use other ciphers: not checked here ([] for them)."""
+    if data[:4] != JKS_MAGIC:
+        return []
+    secret = password.encode("utf-16-be")
+    refused = []
+    for alias, protected in _jks_private_keys(data):
+        value = _value(protected, 0x30)  # EncryptedPrivateKeyInfo: algorithm, OCTET STRING
+        encrypted = _children(value)[1][1]
+        salt, body, check = encrypted[:20], encrypted[20:-20], encrypted[-20:]
+        stream, digest = b"", salt
+        while len(stream) < len(body):
+            digest = hashlib.sha1(secret + digest).digest()
+            stream += digest
+        key = bytes(a ^ b for a, b in zip(body, stream, strict=False))
+        if not hmac.compare_digest(hashlib.sha1(secret + key).digest(), check):
+            refused.append(alias)
+    return refused
+
+
+def _jks_private_keys(data: bytes) -> list[tuple[str, bytes]]:
+    """(alias, protected key) of every private-key entry of a JKS file."""
+    def u32(at: int) -> int:
+        if at + 4 > len(data):
+            raise KeystoreFormatError("a truncated JKS file")
+        return int.from_bytes(data[at:at + 4], "big")
+
+    version, count, pos = u32(4), u32(8), 12
+    keys = []
+    for _ in range(count):
+        tag = u32(pos)
+        alias_len = int.from_bytes(data[pos + 4:pos + 6], "big")
+        alias = data[pos + 6:pos + 6 + alias_len].decode("utf-8", "replace")
+        pos += 6 + alias_len + 8  # alias, then the creation date
+        if tag == 1:  # private key: the protected key, then its certificate chain
+            size = u32(pos)
+            keys.append((alias, data[pos + 4:pos + 4 + size]))
+            pos += 4 + size
+            chain = u32(pos)
+            pos += 4
+        elif tag == 2:  # trusted certificate
+            chain = 1
+        else:
+            raise KeystoreFormatError(f"a JKS file with an entry of unknown kind {tag}")
+        for _ in range(chain):
+            if version == 2:
+                pos += 2 + int.from_bytes(data[pos:pos + 2], "big")  # the certificate type, e.g. X.509
+            pos += 4 + u32(pos)
+    return keys
+
+
 def password_opens(data: bytes, password: str) -> bool:
     """True when `password` is the store password of the JKS, JCEKS or PKCS12 keystore `data`."""
     if data[:4] in (JKS_MAGIC, JCEKS_MAGIC):
