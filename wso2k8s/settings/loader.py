@@ -168,9 +168,12 @@ def _selection(config: Mapping[str, Any], hieradata: Path, stack_file: str,
         missing("version", versions, versions[0] if versions else "5.1.0")
         return str(product), None, []
     if str(version) not in versions:
+        # Pulumi's YAML reads an unquoted 5.10 as the number 5.1 before the program sees it.
+        number = " (an unquoted version such as 5.10 is read as a number: quote it)" \
+            if re.fullmatch(r"[0-9]+\.[0-9]+", str(version)) else ""
         problems.append(Problem(f"{PROJECT}:version", stack_file,
                                 f"no hieradata for {product} {version}.{did_you_mean(str(version), versions)}",
-                                f"use one of {versions} or add hieradata/{product}/{version}.yaml"))
+                                f"use one of {versions} or add hieradata/{product}/{version}.yaml{number}"))
         return str(product), None, []
     known_profiles = sorted(p.stem for p in (hieradata / str(product) / str(version)).glob("*.yaml"))
     profiles = config.get("profiles") or ["default"]

@@ -6,6 +6,7 @@ layer to add it to. The few defaults below are structural (optional features tha
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Literal
 
@@ -166,6 +167,15 @@ class KubernetesTarget(Strict):
     kubeconfig: str | None = None  # None = the local cluster made by tools/kubernetes/cluster.sh
     context: str | None = None
     create_namespace: bool = False
+
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _expand_home(cls, value: object) -> object:
+        """`~/.kube/prod.yaml` as the file it names: the provider takes the text as a path or as contents, and
+        does not promise to expand `~` (the loader checks that the file exists)."""
+        if isinstance(value, str) and value.startswith("~") and "\n" not in value:
+            return os.path.expanduser(value)
+        return value
 
 
 class Settings(Strict):
