@@ -273,7 +273,7 @@ CASES += [
     Case("a profile listed twice", {"profiles": ["default", "default"]}, "wso2-kubernetes:profiles",
          "Pulumi.unit.yaml", "lists a profile twice"),
     Case("version that YAML read as a number", {"version": "5.1"}, "wso2-kubernetes:version", "Pulumi.unit.yaml",
-         "no hieradata for wso2is 5.1. Did you mean '5.1.0'"),
+         "is read as a number: quote it"),
     Case("product not set", {"product": None}, "wso2-kubernetes:product", "Pulumi.unit.yaml", "is not set"),
     Case("version not set", {"version": None}, "wso2-kubernetes:version", "Pulumi.unit.yaml", "is not set"),
     # YAML layers
