@@ -298,6 +298,8 @@ CASES += [
     Case("wka member with a bad host", {"clustering": {"membership_scheme": "wka",
                                                        "wka": {"members": [{"host": "-bad-", "port": 4000}]}}},
          "wso2-kubernetes:clustering.wka.members[0].host", "Pulumi.unit.yaml", "use a DNS host name"),
+    Case("API server without a scheme", {"clustering": {"kubernetes": {"api_server": "10.0.0.1:6443"}}},
+         "wso2-kubernetes:clustering.kubernetes.api_server", "Pulumi.unit.yaml", "is not an API server URL"),
     Case("unknown membership scheme", {"clustering": {"membership_scheme": "dns"}},
          "wso2-kubernetes:clustering.membership_scheme", "Pulumi.unit.yaml", "'dns' is not allowed"),
     Case("kubeconfig that does not exist", {"kubernetes": {"kubeconfig": "kube/missing.yaml"}},

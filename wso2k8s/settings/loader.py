@@ -381,6 +381,10 @@ def _derived_checks(s: Settings, problem: Callable[[Key, str, str], None], stack
         problem(("registry", "server"), f"'{server}' is not a registry address",
                 "write host[:port][/path], e.g. 127.0.0.1:5000 or registry.example.com/team")
     c = s.clustering
+    api = c.kubernetes.api_server
+    if api is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?/?", api):
+        problem(("clustering", "kubernetes", "api_server"), f"'{api}' is not an API server URL",
+                "write https://<host>[:port] (the scheme's KUBERNETES_MASTER), or null for the in-cluster API")
     if c.enabled and c.membership_scheme == "wka" and not c.wka.members:
         problem(("clustering", "membership_scheme"), "is 'wka' but clustering.wka.members is empty: members "
                 "would know no one to contact", "list the well-known members, e.g. clustering.wka.members: "
