@@ -23,7 +23,7 @@ from wso2k8s.pack.keystore import jks_keys_refusing, password_opens
 from wso2k8s.settings import SettingsError
 from wso2k8s.settings.stack_config import stack_config
 
-AWKWARD_SECRETS = ["1.50", "true", "007", "  padded  ", "null", "[not json", '{"a": 1}', "pässwörd-ü€𝄞",
+AWKWARD_SECRETS = ["1.50", "true", "007", "in  side\tspace", "null", "[not json", '{"a": 1}', "pässwörd-ü€𝄞",
                    "<&>\"'&amp;", "1e3"]
 
 

@@ -269,6 +269,8 @@ CASES += [
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "is only white space"),
     Case("admin password with a newline", {"admin_password": "line1\nline2"}, "wso2-kubernetes:admin_password",
          "Pulumi.unit.yaml", "holds a control character"),
+    Case("admin password with a leading space (Carbon trims it)", {"admin_password": " pw"},
+         "wso2-kubernetes:admin_password", "Pulumi.unit.yaml", "starts or ends with white space, which Carbon trims"),
     Case("secret set as a structured value", {"admin_password": {"a": 1}}, "wso2-kubernetes:admin_password",
          "Pulumi.unit.yaml", "is a structured value, not a password"),
     Case("secret key misspelt", {"admin_pasword": "x"}, "wso2-kubernetes:admin_pasword", "Pulumi.unit.yaml",

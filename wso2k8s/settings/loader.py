@@ -215,11 +215,19 @@ def _secrets(config: Mapping[str, Any], secret_keys: set[str], stack_file: str,
                                     "is empty" if not value else "is only white space",
                                     f"{set_it} (a non-empty password; a shipped pack's keystore uses wso2carbon)"
                                     if key == "keystore_password" else f"{set_it} (a non-empty password)"))
-        elif any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-            # The conf files are XML (no control characters) and carbon.xml attributes fold tabs and newlines.
+        elif any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+            # XML 1.0 cannot carry most control characters at all; a tab travels as &#9; (the entrypoint
+            # writes it so), which attribute-value normalisation leaves alone.
             problems.append(Problem(f"{PROJECT}:{key}", stack_file,
-                                    "holds a control character (a newline or tab, say), which the server's XML "
+                                    "holds a control character (a newline, say), which the server's XML "
                                     "conf files cannot carry", f"{set_it} without control characters"))
+        elif key == "admin_password" and value != value.strip():
+            # Carbon 4.4 trims <AdminUser><Password> when it reads user-mgt.xml (RealmConfigXMLProcessor), so
+            # the console would accept only the trimmed text: refuse rather than deploy a surprise.
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file,
+                                    "starts or ends with white space, which Carbon trims when it reads "
+                                    "user-mgt.xml (the console would accept only the trimmed password)",
+                                    f"{set_it} without leading or trailing white space"))
         else:
             values[key] = value
     return values
