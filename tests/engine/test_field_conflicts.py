@@ -19,22 +19,19 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.engine.isolation import free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl
 
 RUN = secrets.token_hex(4)
-NAMESPACE = "wso2-ssa"
+NAMESPACE = f"wso2k8s-test-ssa-{RUN}"
 MANAGER = "ops-on-call"
 
 
 @pytest.fixture(scope="module")
 def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
-    taken = kubectl(engines_env, "get", "svc", "-A", "-o", "jsonpath={.items[*].spec.ports[*].nodePort}").stdout
-    assert "32002" not in taken.split(), "node port 32002 is taken (is the dev stack up?)"
     s = ProjectStack.create(tmp_path_factory.mktemp("ssa"), "ssa", engines_env, passphrase=secrets.token_hex(16))
-    s.set_config("product", "wso2is")
-    s.set_config("version", "5.1.0")
+    s.isolate("wso2is", "5.1.0", NAMESPACE, free_node_ports(engines_env, 4))  # beside a dev stack, untouched
     s.set_config("profiles", ["default"])
-    s.set_config("kubernetes", {"namespace": NAMESPACE, "create_namespace": True})
     s.set_config("workload", {"replicas": 1, "java_opts": "-Xms32m -Xmx128m",
                               "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
                                             "memory_limit": "512Mi"}})
