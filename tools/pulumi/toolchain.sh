@@ -189,12 +189,12 @@ build_langhost() {
   printf 'module wso2k8s.local/pulumi-language-python\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' \
     "$ver" >"$tmp/src/go.mod"
   (cd "$tmp/src" && "$GO_BIN" mod tidy >&2 && gobuild "$tmp/bin/pulumi-language-python" "-X main.Version=$ver" .)
-  got="$("$PROBE" "$tmp/bin/pulumi-language-python")"
-  [[ "$got" == "$ver" ]] || die "built pulumi-language-python reports '$got', expected '$ver'"
   for f in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
     [[ -e "$PC/cli-$ver/bin/$f" ]] || continue
     ln "$PC/cli-$ver/bin/$f" "$tmp/bin/$f" 2>/dev/null || cp -p "$PC/cli-$ver/bin/$f" "$tmp/bin/$f"
   done
+  got="$("$PROBE" "$tmp/bin/pulumi-language-python")" # it needs the executor script next to it
+  [[ "$got" == "$ver" ]] || die "built pulumi-language-python reports '$got', expected '$ver'"
   rm -rf "$tmp/src"
   publish "$tmp" "$final"
   log "language host: done in $((SECONDS - t))s -> $final/bin"
