@@ -33,6 +33,13 @@ current-context: nowhere
 
 
 @pytest.fixture(scope="module")
+def cli_env() -> dict[str, str]:
+    """Only the Pulumi toolchain (no Docker, no cluster: the tiny project needs neither); the pack's venv."""
+    subprocess.run(["bash", str(POLICY_DIR / "venv.sh")], check=True, stdout=subprocess.DEVNULL)
+    return _exports(f"{PROJECT_DIR / 'tools/pulumi/toolchain.sh'} ensure {PROJECT_DIR / '.venv'}")
+
+
+@pytest.fixture(scope="module")
 def toolchain_env() -> dict[str, str]:
     """Docker, the registry and the Pulumi toolchain, without the local cluster; the pack's own venv."""
     subprocess.run(["bash", str(POLICY_DIR / "venv.sh")], check=True, stdout=subprocess.DEVNULL)
@@ -79,8 +86,8 @@ def tiny_project(root: Path, env: dict[str, str]) -> ProjectStack:
     return stack
 
 
-def test_mandatory_fails_the_preview_advisory_warns(toolchain_env: dict[str, str], tmp_path: Path) -> None:
-    stack = tiny_project(tmp_path, toolchain_env)
+def test_mandatory_fails_the_preview_advisory_warns(cli_env: dict[str, str], tmp_path: Path) -> None:
+    stack = tiny_project(tmp_path, cli_env)
     failed = policy_preview(stack, write_config(tmp_path / "m.json", "mandatory", []))
     assert failed.returncode != 0, failed.stdout
     assert "[mandatory]  membership-ssl-verified" in failed.stdout
@@ -90,10 +97,10 @@ def test_mandatory_fails_the_preview_advisory_warns(toolchain_env: dict[str, str
     assert "[advisory]  membership-ssl-verified" in warned.stdout
 
 
-def test_the_pack_reads_the_stack_config_at_import(toolchain_env: dict[str, str], tmp_path: Path) -> None:
+def test_the_pack_reads_the_stack_config_at_import(cli_env: dict[str, str], tmp_path: Path) -> None:
     """No --policy-pack-config: the level comes from wso2-kubernetes-policy:enforcement, which the pack reads
     with pulumi.Config() at import: only possible because the host waits for the engine's stack config."""
-    stack = tiny_project(tmp_path, toolchain_env)
+    stack = tiny_project(tmp_path, cli_env)
     stack.pulumi("config", "set", "wso2-kubernetes-policy:enforcement", "mandatory")
     proc = policy_preview(stack, None)
     assert proc.returncode != 0 and "[mandatory]  membership-ssl-verified" in proc.stdout
