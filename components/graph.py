@@ -45,6 +45,13 @@ def labels_for(s: Settings, stack: str) -> dict[str, str]:
             "wso2k8s.io/profile": s.profile, "name": s.name}  # `name`: the seed's own label
 
 
+def namespace_labels(s: Settings) -> dict[str, str]:
+    """Pod Security Admission: the API server refuses pods below `enforce`, and reports them for audit/warn."""
+    level = s.kubernetes.pod_security
+    return {"app.kubernetes.io/managed-by": "wso2-kubernetes",
+            **{f"pod-security.kubernetes.io/{mode}": level for mode in ("enforce", "audit", "warn")}}
+
+
 def build_graph(prepared: PreparedStack) -> StackGraph:
     stack = prepared.stack
     first = stack.profiles[0]
@@ -53,19 +60,20 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
         "cluster",
         kubeconfig=first.kubernetes.kubeconfig or str(LOCAL_KUBECONFIG),  # a path: no token in the state
         context=first.kubernetes.context,
-        # Client-side apply works on every server; Kubernetes 1.20's server-side apply is still beta.
-        enable_server_side_apply=False,
+        # pulumi-kubernetes v4's default, said explicitly: the API server merges and records field owners, so a
+        # field someone else changed (kubectl edit/scale) is a conflict, not a silent overwrite (README: Upgrading).
+        enable_server_side_apply=True,
     )
     base = BaseImage("base-image", BaseImageArgs(prepared.base_context, first.base_image.name,
                                                  first.base_image.tag, registry, first.image_build))
     # One Namespace per distinct namespace a profile asks to create (profiles may share one).
-    wanted = sorted({s.kubernetes.namespace for s in stack.profiles if s.kubernetes.create_namespace})
+    wanted = {s.kubernetes.namespace: s for s in stack.profiles if s.kubernetes.create_namespace}
     namespaces = {
         name: k8s.core.v1.Namespace(
             f"namespace-{name}",
-            metadata={"name": name, "labels": {"app.kubernetes.io/managed-by": "wso2-kubernetes"}},
+            metadata={"name": name, "labels": namespace_labels(wanted[name])},
             opts=pulumi.ResourceOptions(provider=provider))
-        for name in wanted}
+        for name in sorted(wanted)}
     graph = StackGraph(base)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)

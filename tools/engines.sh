@@ -22,7 +22,7 @@ step "Docker engine and base OS image"
 step "registry on 127.0.0.1:5000"
 "$HERE/docker/registry.sh" up >&2
 if [ "${WSO2K8S_CLUSTER:-1}" = 1 ]; then
-  step "Kubernetes binaries (cold build ~15 min on 2 cores, then cached)"
+  step "Kubernetes 1.34 + CoreDNS binaries (cold build ~25 min on 2 cores, then cached)"
   "$HERE/kubernetes/cluster.sh" build >&2
   step "local Kubernetes cluster"
   "$HERE/kubernetes/cluster.sh" up >&2
@@ -31,5 +31,5 @@ step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"
 PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")
 step "engines ready"
 echo "$PULUMI_EXPORTS"
-# KUBECONFIG of the local cluster, and its kubectl (v1.20, matching the server) first on PATH
+# KUBECONFIG of the local cluster, and its kubectl (v1.34, matching the server) first on PATH
 [ "${WSO2K8S_CLUSTER:-1}" != 1 ] || "$HERE/kubernetes/cluster.sh" env

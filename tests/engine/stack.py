@@ -26,6 +26,7 @@ class ProjectStack:
     name: str
     env: dict[str, str]
     log: list[str] = field(default_factory=list)
+    node_ports: dict[str, int] = field(default_factory=dict)  # Service port name → node port, once isolated
 
     @classmethod
     def create(cls, root: Path, name: str, engines_env: dict[str, str], passphrase: str) -> ProjectStack:
@@ -79,6 +80,21 @@ class ProjectStack:
         else:
             config[full] = value
         self.stack_file.write_text(yaml.safe_dump(data, sort_keys=False))
+
+    def isolate(self, product: str, version: str, namespace: str, node_ports: list[int]) -> None:
+        """Its own namespace (created and destroyed with the stack), the given node ports instead of the seed's
+        32001-32004, its own image tags: nothing a dev stack on the same cluster and registry uses."""
+        self.set_config("product", product)
+        self.set_config("version", version)
+        self.set_config("kubernetes", {"namespace": namespace, "create_namespace": True})
+        # `ports` is a list, replaced whole by a later layer: restate the product's own with other node ports.
+        ports = yaml.safe_load((PROJECT_DIR / "hieradata" / product / f"{version}.yaml").read_text())["ports"]
+        assert len(ports) == len(node_ports), (ports, node_ports)
+        ports = [{**p, "node_port": n} for p, n in zip(ports, node_ports, strict=True)]
+        self.set_config("ports", ports)
+        self.node_ports = {p["name"]: p["node_port"] for p in ports}
+        self.set_config("base_image", {"tag": "engine-test"})
+        self.set_config("product_image", {"tag": "engine-test"})
 
     def set_secret(self, key: str, value: str) -> None:
         self.pulumi("config", "set", "--secret", f"wso2-kubernetes:{key}", stdin=value)

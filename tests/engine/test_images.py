@@ -14,12 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.console import INDEX, LOGIN, log_in, request
 from tests.engine.conftest import PROJECT_DIR, docker, http_get
 from wso2k8s.prepare import PreparedStack, prepare
 from wso2k8s.settings import load_stack_settings
 
 RUN = secrets.token_hex(4)
-ADMIN_PASSWORD = f"Adm1n-{RUN}-engine"
+ADMIN_PASSWORD = f"Adm1n-{RUN}-engine pä$$ wörd ✓\t<&>\"' \\1 / & | @@ 0042"  # byte for byte through the image
+ADMIN_HEAD = f"Adm1n-{RUN}-engine"  # ASCII: found even where the rest is XML-escaped
 KEYSTORE_PASSWORD = f"Key5tore-{RUN}-engine"
 NAMESPACE = "wso2-images"
 
@@ -88,7 +90,17 @@ def test_https_uses_the_keystore_opened_with_the_secret(built: Built) -> None:
     assert "BEGIN CERTIFICATE" in pem
     log = docker("logs", built.container).stdout + docker("logs", built.container).stderr
     assert "secrets applied to" in log
-    assert KEYSTORE_PASSWORD not in log and ADMIN_PASSWORD not in log
+    assert KEYSTORE_PASSWORD not in log and ADMIN_HEAD not in log
+
+
+def test_the_mounted_admin_password_signs_in_to_the_console(built: Built) -> None:
+    """The image's own bash runs the entrypoint: the secret reaches user-mgt.xml intact and signs in."""
+    base = f"https://127.0.0.1:{built.ports[9443]}"
+    http_get(base + "/carbon/", wait=60)
+    answer = log_in(base, "admin", ADMIN_PASSWORD)
+    assert (answer.status, answer.location) == (302, INDEX + "?loginStatus=true") and answer.session
+    assert request(base + INDEX, cookie=answer.session).status == 200
+    assert log_in(base, "admin", ADMIN_PASSWORD.replace("\t", " ")).location == LOGIN + "?loginStatus=false"
 
 
 def test_rendered_axis2_has_the_kubernetes_membership_scheme(built: Built) -> None:
@@ -132,10 +144,10 @@ def test_no_password_in_any_image_layer(built: Built, tmp_path: Path) -> None:
                     for entry in layer.getmembers():
                         f = layer.extractfile(entry) if entry.isfile() else None
                         content = f.read() if f else b""
-                        for secret in (ADMIN_PASSWORD, KEYSTORE_PASSWORD):
+                        for secret in (ADMIN_PASSWORD, ADMIN_HEAD, KEYSTORE_PASSWORD):
                             if secret.encode() in content:
                                 found.append(f"{member.name}:{entry.name}")
-            for secret in (ADMIN_PASSWORD, KEYSTORE_PASSWORD):
+            for secret in (ADMIN_PASSWORD, ADMIN_HEAD, KEYSTORE_PASSWORD):
                 if secret.encode() in blob:
                     found.append(member.name)
     assert found == []

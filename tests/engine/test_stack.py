@@ -1,8 +1,12 @@
 """The real thing: `pulumi preview`/`up`/`destroy` on the real engine, the local cluster running the pods.
 
 One stack lives through the whole module (tests run in file order): preview → up → the console and the
-members → no-change up → secrets → affinity → a pod replaced → RBAC removed and restored → replicas changed
-→ a rendered setting rolled → destroy. Each step asserts what the engine, the API server or the pods report.
+members → the admin password signs in → no-change up → secrets → affinity → a pod replaced → RBAC removed and
+restored → replicas changed → a rendered setting rolled → destroy → the rest of the cluster as it was. Each
+step asserts what the engine, the API server or the pods report.
+
+The stack has its own namespace, node ports and image tags (tests/engine/isolation.py): a dev stack running
+on the same cluster is neither in the way nor touched.
 """
 
 from __future__ import annotations
@@ -20,28 +24,34 @@ from typing import Any
 
 import pytest
 
+from tests.console import INDEX, LOGIN, SESSION_COOKIE, log_in, request
 from tests.engine.conftest import http_get
+from tests.engine.isolation import cluster_snapshot, differences, free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 from wso2k8s import confdiff
 
 RUN = secrets.token_hex(4)
-ADMIN_PASSWORD = f"Adm1n-{RUN}-stack"
+# Set with `pulumi config set --secret`; must reach user-mgt.xml byte for byte (unicode, tab, XML markup,
+# backslash references, sed and shell metacharacters, the token marker, leading zeros, a YAML boolean).
+ADMIN_PASSWORD = f"Adm1n-{RUN} 0042 pä$$ wörd ✓\t<&>\"' \\1 / & | @@ ${{nope}} true 🔑"
 KEYSTORE_PASSWORD = f"Key5tore-{RUN}-stack"
-NAMESPACE = "wso2-e2e"
+NAMESPACE = f"wso2k8s-test-{RUN}"
 TIMINGS: dict[str, float] = {}  # printed at the end of the module and kept for the benchmark report
 TIMINGS_FILE = Path(__file__).resolve().parents[2] / "build" / "engine-timings.json"
 
 
 @pytest.fixture(scope="module")
-def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
-    taken = kubectl(engines_env, "get", "svc", "-A", "-o", "jsonpath={.items[*].spec.ports[*].nodePort}").stdout
-    assert "32002" not in taken.split(), ("node port 32002 is taken (is the dev stack up?): "
-                                          "run `tools/pulumi.sh dev destroy` first")
+def untouched(engines_env: dict[str, str]) -> dict[str, str]:
+    """Everything outside this module's namespace before it creates anything (a dev stack, if one is up)."""
+    return cluster_snapshot(engines_env, except_namespace=NAMESPACE)
+
+
+@pytest.fixture(scope="module")
+def stack(engines_env: dict[str, str], untouched: dict[str, str],
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
     s = ProjectStack.create(tmp_path_factory.mktemp("stack"), "e2e", engines_env, passphrase=secrets.token_hex(16))
-    s.set_config("product", "wso2is")
-    s.set_config("version", "5.1.0")
+    s.isolate("wso2is", "5.1.0", NAMESPACE, free_node_ports(engines_env, 4))
     s.set_config("profiles", ["default"])
-    s.set_config("kubernetes", {"namespace": NAMESPACE, "create_namespace": True})
     s.set_config("workload", {"replicas": 2, "java_opts": "-Xms32m -Xmx128m",
                               "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
                                             "memory_limit": "512Mi"}})
@@ -124,9 +134,12 @@ def test_up_creates_everything_on_the_real_cluster(stack: ProjectStack) -> None:
     env = stack.env
     svc = kube_json(env, "get", "svc", "wso2is", "-n", NAMESPACE)
     assert svc["spec"]["type"] == "NodePort" and svc["spec"]["sessionAffinity"] == "ClientIP"
+    node = stack.node_ports
     assert {p["name"]: (p["port"], p["nodePort"], p["protocol"]) for p in svc["spec"]["ports"]} == {
-        "servlet-http": (9763, 32001, "TCP"), "servlet-https": (9443, 32002, "TCP"),
-        "kdc-server": (8000, 32003, "TCP"), "thrift-entitlement": (10500, 32004, "TCP")}
+        "servlet-http": (9763, node["servlet-http"], "TCP"), "servlet-https": (9443, node["servlet-https"], "TCP"),
+        "kdc-server": (8000, node["kdc-server"], "TCP"),
+        "thrift-entitlement": (10500, node["thrift-entitlement"], "TCP")}
+    assert not {32001, 32002, 32003, 32004} & set(node.values())  # the dev stack's
     rc = kube_json(env, "get", "rc", out["workloads"]["default"], "-n", NAMESPACE)
     container = rc["spec"]["template"]["spec"]["containers"][0]
     digest = out["product_images"]["default"]
@@ -149,14 +162,18 @@ def test_up_creates_everything_on_the_real_cluster(stack: ProjectStack) -> None:
         assert resp.headers["Docker-Content-Digest"] == sha
 
 
-def test_pods_are_ready_and_the_console_answers_on_node_port_32002(stack: ProjectStack) -> None:
+def _console(stack: ProjectStack) -> str:
+    return f"https://127.0.0.1:{stack.node_ports['servlet-https']}"
+
+
+def test_pods_are_ready_and_the_console_answers_on_its_node_port(stack: ProjectStack) -> None:
     wait_until(lambda: len(_ready_ips(stack.env)) == 2, 300, "2 ready pods")
-    status, body = http_get("https://127.0.0.1:32002/carbon/")
+    status, body = http_get(_console(stack) + "/carbon/")
     assert status == 200 and "WSO2 Identity Server" in body
-    assert http_get("http://127.0.0.1:32001/carbon/")[0] == 200
+    assert http_get(f"http://127.0.0.1:{stack.node_ports['servlet-http']}/carbon/")[0] == 200
     import socket
 
-    for port in (32003, 32004):
+    for port in (stack.node_ports["kdc-server"], stack.node_ports["thrift-entitlement"]):
         with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
             assert conn.recv(64)
 
@@ -170,6 +187,24 @@ def test_members_find_each_other_through_the_api(stack: ProjectStack) -> None:
     assert not seen.get("last_error")
 
 
+def test_the_admin_password_signs_in_through_the_node_port(stack: ProjectStack) -> None:
+    """The secret set with `pulumi config set --secret` went through the Kubernetes Secret and the entrypoint
+    into user-mgt.xml intact: it signs in to the console; near misses do not."""
+    base = _console(stack)
+    answer = log_in(base, "admin", ADMIN_PASSWORD)
+    assert (answer.status, answer.location) == (302, INDEX + "?loginStatus=true"), answer
+    cookie = answer.headers.get("Set-Cookie") or ""
+    assert SESSION_COOKIE.match(cookie) and "; Secure" in cookie, cookie
+    assert answer.session
+    home = request(base + INDEX, cookie=answer.session)  # ClientIP affinity: the member that made the session
+    assert home.status == 200 and "Signed-in as: admin" in home.body
+    assert request(base + INDEX).location == LOGIN
+    for wrong in (ADMIN_PASSWORD.replace(" ", "", 1), ADMIN_PASSWORD.replace("\t", " "), ADMIN_PASSWORD[:-1],
+                  ADMIN_PASSWORD.replace("<&>", "&lt;&amp;&gt;"), "admin", KEYSTORE_PASSWORD):
+        refused = log_in(base, "admin", wrong)
+        assert (refused.status, refused.location, refused.session) == (302, LOGIN + "?loginStatus=false", None)
+
+
 def test_second_up_changes_nothing(stack: ProjectStack) -> None:
     stack.pulumi("preview", "--expect-no-changes")
     seconds, changes = stack.up()
@@ -179,20 +214,43 @@ def test_second_up_changes_nothing(stack: ProjectStack) -> None:
 
 def test_passwords_are_only_encrypted_in_state_and_export(stack: ProjectStack) -> None:
     export = stack.pulumi("stack", "export").stdout
-    state_text = "".join(p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json"))
+    states = [p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json")]
     config = stack.stack_file.read_text()
-    # the Kubernetes provider keeps a Secret's values base64-encoded: look for both spellings
+    # The Kubernetes provider keeps a Secret's values base64-encoded: look for both spellings, in the JSON's
+    # decoded strings (JSON may escape '<&>' and non-ASCII) and, for the ASCII head, in the raw text.
     forms = [f for secret in (ADMIN_PASSWORD, KEYSTORE_PASSWORD)
              for f in (secret, base64.b64encode(secret.encode()).decode())]
+    strings = [s for text in (export, *states) for s in _decoded(text)]
     for form in forms:
-        assert form not in export and form not in state_text and form not in config
+        assert not any(form in s for s in strings) and form not in config
+    head = ADMIN_PASSWORD.split(" ", 1)[0]
+    assert head not in export and head not in config and not any(head in text for text in states)
     assert '"ciphertext"' in export
-    revealed = stack.pulumi("stack", "export", "--show-secrets").stdout
-    assert any(form in revealed for form in forms[:2])  # the grep above could have found it
+    revealed = _decoded(stack.pulumi("stack", "export", "--show-secrets").stdout)
+    assert any(form in s for form in forms[:2] for s in revealed)  # the search above could have found it
+
+
+def _decoded(text: str) -> list[str]:
+    """The strings of a JSON document (escapes decoded), or the text itself when it is not JSON."""
+    try:
+        return list(_strings(json.loads(text)))
+    except ValueError:
+        return [text]
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def test_session_affinity_keeps_a_client_on_one_member(stack: ProjectStack) -> None:
-    selves = {json.loads(http_get("https://127.0.0.1:32002/cluster/members")[1])["self"] for _ in range(12)}
+    selves = {json.loads(http_get(_console(stack) + "/cluster/members")[1])["self"] for _ in range(12)}
     assert len(selves) == 1, selves
 
 
@@ -247,7 +305,7 @@ def test_a_preview_shows_the_conf_lines_that_change_from_the_state_alone(stack: 
 
 def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStack) -> None:
     """A clustering parameter and the port offset: the image is rebuilt, new members listen on other ports,
-    and the console on node port 32002 answers throughout (named target ports, create-before-delete)."""
+    and the console on its node port answers throughout (named target ports, create-before-delete)."""
     old_rc = stack.outputs()["workloads"]["default"]
     old_pods = {p["metadata"]["name"] for p in _pods(stack.env)}
     stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
@@ -259,7 +317,7 @@ def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStac
     def probe() -> None:
         while not stop.is_set():
             try:
-                http_get("https://127.0.0.1:32002/carbon/", timeout=3)
+                http_get(_console(stack) + "/carbon/", timeout=3)
                 served[0] += 1
             except OSError as err:
                 failures.append(repr(err))
@@ -280,7 +338,7 @@ def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStac
     assert rcs == {new_rc}
     assert not old_pods & {p["metadata"]["name"] for p in _pods(stack.env)}
     assert served[0] > 10 and failures == [], (served, failures[:5])
-    TIMINGS["rollout: console requests on 32002 answered during it (none failed)"] = served[0]
+    TIMINGS["rollout: console requests on the node port answered during it (none failed)"] = served[0]
     pod = _pods(stack.env)[0]["metadata"]["name"]
     axis2 = kubectl(stack.env, "exec", "-n", NAMESPACE, pod, "--", "cat",
                     "/home/wso2carbon/wso2is-5.1.0/repository/conf/axis2/axis2.xml").stdout
@@ -288,7 +346,8 @@ def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStac
     container = kube_json(stack.env, "get", "rc", new_rc, "-n", NAMESPACE)["spec"]["template"]["spec"]["containers"][0]
     assert {p["name"]: p["containerPort"] for p in container["ports"]} == {
         "http": 9764, "https": 9444, "kdc": 8001, "thrift": 10501}
-    assert http_get("https://127.0.0.1:32002/carbon/")[0] == 200  # same node port, new container port
+    assert http_get(_console(stack) + "/carbon/")[0] == 200  # same node port, new container port
+    assert log_in(_console(stack), "admin", ADMIN_PASSWORD).session  # the new members read the same secret
     wait_until(lambda: _everyone_sees_everyone(stack.env), 60, "the new members to see each other")
 
 
@@ -296,8 +355,9 @@ def test_destroy_leaves_nothing_behind(stack: ProjectStack) -> None:
     stack.pulumi("destroy", "--yes", "--skip-preview")
     wait_until(lambda: kubectl(stack.env, "get", "ns", NAMESPACE, check=False).returncode != 0, 180,
                f"namespace {NAMESPACE} to be gone")
+    # This stack's objects anywhere (a dev stack's carry the same managed-by label, another instance).
     leftovers = kubectl(stack.env, "get", "all,sa,role,rolebinding,secret", "-A", "-l",
-                        "app.kubernetes.io/managed-by=wso2-kubernetes", "-o", "name").stdout.strip()
+                        "app.kubernetes.io/instance=wso2is-e2e", "-o", "name").stdout.strip()
     assert leftovers == ""
 
     def no_rules() -> bool:
@@ -308,3 +368,8 @@ def test_destroy_leaves_nothing_behind(stack: ProjectStack) -> None:
     assert stack.outputs() == {}
 
 
+def test_the_rest_of_the_cluster_is_as_it_was(stack: ProjectStack, untouched: dict[str, str]) -> None:
+    """A dev stack (or anything else) outside the test's namespace: same objects, same specs, same node ports."""
+    after = cluster_snapshot(stack.env, except_namespace=NAMESPACE)
+    assert differences(untouched, after) == []
+    assert any(key.startswith("Service/default/kubernetes") for key in after)  # the snapshot sees the cluster

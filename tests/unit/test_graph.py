@@ -184,7 +184,7 @@ def test_every_kubernetes_object_goes_through_the_stack_provider(mocks: Mocks) -
         assert all(r.provider and "pulumi:providers:kubernetes::cluster" in r.provider for r in k8s)
         provider = mocks.one("pulumi:providers:kubernetes")
         assert provider.inputs["kubeconfig"].endswith("/cluster/kubeconfig")  # a path, no token in state
-        assert provider.inputs["enableServerSideApply"] == "false"
+        assert provider.inputs["enableServerSideApply"] == "true"
 
     return registered(graph).apply(check)
 
@@ -274,5 +274,58 @@ def test_two_profiles_share_the_base_image_and_one_namespace(mocks: Mocks, tmp_p
         assert services["wso2is-worker"].inputs["spec"]["selector"]["wso2k8s.io/profile"] == "worker"
         namespaces = [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Namespace"]
         assert [n.inputs["metadata"]["name"] for n in namespaces] == ["wso2-two"]
+
+    return registered(graph).apply(check)
+
+
+
+RESTRICTED_CONTAINER = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+
+
+@pytest.mark.parametrize("kind", ["ReplicationController", "Deployment"])
+@pulumi.runtime.test
+def test_pods_carry_what_pod_security_restricted_asks(mocks: Mocks, kind: str) -> Any:
+    graph = build(workload={"kind": kind})
+
+    def check(_: Any) -> None:
+        workload = mocks.one(f"kubernetes:{'core/v1' if kind == 'ReplicationController' else 'apps/v1'}:{kind}")
+        pod = workload.inputs["spec"]["template"]["spec"]
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["securityContext"]["runAsUser"] != 0
+        for container in pod["containers"]:
+            assert container["securityContext"] == RESTRICTED_CONTAINER
+            assert all("hostPort" not in port for port in container["ports"])
+        assert all(set(volume) <= {"name", "secret"} for volume in pod["volumes"])  # no hostPath
+        assert not pod.get("hostNetwork") and not pod.get("hostPID") and not pod.get("hostIPC")
+
+    return registered(graph).apply(check)
+
+
+@pytest.mark.parametrize("level", [None, "baseline", "privileged"])
+@pulumi.runtime.test
+def test_created_namespaces_carry_the_pod_security_labels_of_the_setting(mocks: Mocks, level: str | None) -> Any:
+    kubernetes: dict[str, Any] = {"namespace": "wso2-psa", "create_namespace": True}
+    if level is not None:
+        kubernetes["pod_security"] = level
+    graph = build(kubernetes=kubernetes)
+
+    def check(_: Any) -> None:
+        labels = mocks.one("kubernetes:core/v1:Namespace").inputs["metadata"]["labels"]
+        want = level or "restricted"  # hieradata/common.yaml
+        assert {k: v for k, v in labels.items() if k.startswith("pod-security.")} == {
+            "pod-security.kubernetes.io/enforce": want, "pod-security.kubernetes.io/audit": want,
+            "pod-security.kubernetes.io/warn": want}
+        assert labels["app.kubernetes.io/managed-by"] == "wso2-kubernetes"
+
+    return registered(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_an_existing_namespace_is_neither_created_nor_labelled(mocks: Mocks) -> Any:
+    graph = build()  # hieradata: namespace default, create_namespace false
+
+    def check(_: Any) -> None:
+        assert not [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Namespace"]
 
     return registered(graph).apply(check)

@@ -176,6 +176,18 @@ CASES = [
         {"name": "thrift-entitlement", "pod_port_name": "thrift-entitlement", "container_port": 10500},
         {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443}]},
          "wso2-kubernetes:ports[0].pod_port_name", "Pulumi.unit.yaml", "at most 15 lower-case letters"),
+    Case("Pod Security level Kubernetes lacks", {"kubernetes": {"pod_security": "strict"}},
+         "wso2-kubernetes:kubernetes.pod_security", "Pulumi.unit.yaml", "'strict' is not allowed"),
+    Case("two profiles create one namespace with different Pod Security levels",
+         {"profiles": ["default", "worker"], "kubernetes": {"namespace": "wso2-two", "create_namespace": True}},
+         "kubernetes.pod_security", "hieradata/wso2is/5.1.0/worker.yaml",
+         "create namespace 'wso2-two' with different Pod Security levels",
+         setup=lambda p: p.write("hieradata/wso2is/5.1.0/worker.yaml",
+                                 "name: wso2is-worker\nkubernetes: {pod_security: baseline}\n"
+                                 "clustering: {kubernetes: {services: [wso2is, wso2is-worker]}}\n"
+                                 "ports:\n"
+                                 "  - {name: servlet-https, pod_port_name: https, container_port: 9443, "
+                                 "node_port: 32012}\n")),
     Case("two ports with one name", {"ports": [
         {"name": "servlet-https", "pod_port_name": "a", "container_port": 9443},
         {"name": "servlet-https", "pod_port_name": "b", "container_port": 9444}]},

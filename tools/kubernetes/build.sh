@@ -1,69 +1,83 @@
 #!/bin/bash
-# Build Kubernetes v1.20.2 server binaries (+ kubectl, + a static pause) OFFLINE from Debian bookworm's
-# own 'kubernetes' source package (full upstream tree incl. vendor/), with Debian's Go 1.19.
-# Output: $WSO2K8S_CACHE/kubernetes-1.20.2/bin. Built into a temp dir and renamed at the end, so a half
-# build is never taken as done. A no-op when the output exists. ~10-15 min cold on 2 cores, peak ~1.4 GB.
+# Build Kubernetes v1.34.4 (kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, kubectl),
+# CoreDNS v1.15.0 and a static pause from the Go module proxy, with the machine's Go (>= 1.24).
+# Output: $WSO2K8S_CACHE/kubernetes-1.34.4/bin. Built into a temp dir and renamed at the end, so a half build is
+# never taken as done. A no-op when the output exists.
+#
+# Kubernetes: k8s.io/kubernetes's own go.mod replaces its 31 k8s.io/* staging modules with local paths, so
+# `go install k8s.io/kubernetes/cmd/...@v1.34.4` is refused. gomod/k8s/go.mod (next to this file) is a wrapper
+# module that requires k8s.io/kubernetes v1.34.4 and maps each staging module to its own v0.34.4 release; the
+# build copies it into the cache and builds there (the repo is never written to).
+# Module and build caches: $WSO2K8S_CACHE/kubernetes-1.34.4/{gomod,gocache}; the build cache (~2-3 GB) is
+# dropped at the end, the module cache kept (a rebuild then needs no network).
 set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
-K8S_VERSION=1.20.2
-OUT=${OUT:-$CACHE/kubernetes-$K8S_VERSION/bin}
-WORK=${WORK:-$CACHE/kubernetes-$K8S_VERSION/work}
-WHAT=${WHAT:-"cmd/kube-apiserver cmd/kube-controller-manager cmd/kube-scheduler cmd/kubelet cmd/kube-proxy cmd/kubectl"}
-BINS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause"
+K8S_VERSION=1.34.4
+COREDNS_VERSION=1.15.0
+TOP=$CACHE/kubernetes-$K8S_VERSION
+OUT=${OUT:-$TOP/bin}
+K8S_CMDS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
+BINS="$K8S_CMDS pause coredns"
 T0=$(date +%s)
 log() { echo "[build +$(( $(date +%s) - T0 ))s] $*"; }
+die() { echo "[build +$(( $(date +%s) - T0 ))s] ERROR: $*" >&2; exit 1; }
 
 have_all() { local b; for b in $BINS; do [ -x "$OUT/$b" ] || return 1; done; }
 if have_all; then log "binaries already in $OUT (nothing to do)"; exit 0; fi
-[ "$(id -u)" = 0 ] || { echo "build.sh: must run as root (apt-get)" >&2; exit 1; }
 
-export DEBIAN_FRONTEND=noninteractive
-need=()
-for p in golang-1.19-go rsync make gcc libc6-dev golang-github-modern-go-reflect2-dev; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || need+=("$p")
+command -v go >/dev/null || die "no 'go' on PATH (Go >= 1.24 is needed; e.g. /usr/local/go/bin)"
+GOV=$(go env GOVERSION | sed -E 's/^go([0-9]+)\.([0-9]+).*/\1 \2/')
+read -r GMAJ GMIN <<<"$GOV"
+[ "$GMAJ" -gt 1 ] || [ "$GMIN" -ge 24 ] || die "$(go version): Kubernetes $K8S_VERSION needs Go >= 1.24"
+
+export GOMODCACHE=$TOP/gomod GOCACHE=$TOP/gocache GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false -trimpath"
+export GOPROXY=${GOPROXY:-https://proxy.golang.org}
+mkdir -p "$GOMODCACHE" "$GOCACHE" "$TOP"
+TMP="$OUT.tmp.$$"; SRC="$TOP/src.$$"
+trap 'rm -rf "$TMP" "$SRC"' EXIT
+rm -rf "$TMP" && mkdir -p "$TMP" "$SRC"
+log "$(go version); modules $GOMODCACHE"
+: >"$TOP/build-times.tmp"
+piece() { echo "$1 $2s" >>"$TOP/build-times.tmp"; log "$1 built in $2 s"; }
+
+# --- Kubernetes: one `go build` of all six commands (shared packages compiled once) ---
+t=$(date +%s)
+cp -r "$HERE/gomod/k8s" "$SRC/k8s"
+V=k8s.io/component-base/version; CV=k8s.io/client-go/pkg/version
+# without these, every binary reports v0.0.0-master+$Format:%H$ and kubectl's version skew checks fail
+LDF="-s -w"
+for p in $V $CV; do
+  LDF="$LDF -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=${K8S_VERSION%%.*} -X $p.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION")"
+  LDF="$LDF -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 done
-if [ ${#need[@]} -gt 0 ]; then
-  log "apt-get install ${need[*]}"
-  apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
-    log "apt-get update (package lists missing or stale)"; apt-get update -qq
-    apt-get install -y --no-install-recommends "${need[@]}" >/dev/null; }
-fi
-# Kubernetes 1.20 and its vendored deps need the Go of its era: Debian's 1.19, not a newer go on PATH.
-export PATH=/usr/lib/go-1.19/bin:$PATH
-go version
+log "Kubernetes v$K8S_VERSION: downloading modules, then compiling $K8S_CMDS (the long part)"
+(cd "$SRC/k8s" && CGO_ENABLED=0 go build -ldflags "$LDF" -o "$TMP/" \
+  $(for c in $K8S_CMDS; do echo "k8s.io/kubernetes/cmd/$c"; done))
+# (output captured first: `| grep -q` would end the pipe early, and pipefail would then fail it)
+V_OUT=$("$TMP/kubectl" version --client 2>&1) || true
+grep -q "v$K8S_VERSION" <<<"$V_OUT" || die "kubectl does not report v$K8S_VERSION: $V_OUT"
+piece kubernetes $(( $(date +%s) - t ))
 
-mkdir -p "$WORK/apt/lists/partial" && cd "$WORK"
-if [ ! -f kubernetes_1.20.5+really1.20.2.orig.tar.gz ]; then
-  log "downloading the Debian 'kubernetes' source package"
-  # deb-src entries made from this machine's own apt sources (same mirror, same suites)
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > apt/src.sources
-    SL=apt/src.sources
-  else
-    grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | sed 's/^deb /deb-src /' > apt/src.list
-    SL=apt/src.list
-  fi
-  O=(-o Dir::Etc::SourceList="$WORK/$SL" -o Dir::Etc::SourceParts=/nonexistent -o Dir::State::Lists="$WORK/apt/lists")
-  apt-get "${O[@]}" update -qq
-  apt-get "${O[@]}" source --download-only kubernetes 2>&1 | grep -v "unsandboxed" || true
-fi
-log "unpacking"
-rm -rf kubernetes-$K8S_VERSION && tar xzf kubernetes_1.20.5+really1.20.2.orig.tar.gz
-cd kubernetes-$K8S_VERSION
-# The vendored reflect2 1.0.1 makes kube-apiserver crash (SIGSEGV) on pretty-printed responses when built
-# with Go >= 1.18 (curl/wget/browser User-Agent, ?pretty=true); Debian packages reflect2 1.0.2, which fixes it.
-rm -rf vendor/github.com/modern-go/reflect2
-cp -r /usr/share/gocode/src/github.com/modern-go/reflect2 vendor/github.com/modern-go/reflect2
-# k8s 1.20 builds in GOPATH mode (hack/lib/init.sh sets GO111MODULE=off) with the vendored tree;
-# 'make' also runs the code generators (openapi-gen etc.) that are not in the tarball.
-log "make WHAT=\"$WHAT\" (the long part)"
-HOME="$WORK/home" GOPROXY=off GOFLAGS= CGO_ENABLED=0 make WHAT="$WHAT"
-TMP="$OUT.tmp.$$"
-rm -rf "$TMP" && mkdir -p "$TMP"
-for w in $WHAT; do cp "_output/bin/$(basename "$w")" "$TMP/"; done
-gcc -Os -static -o "$TMP/pause" build/pause/linux/pause.c -DVERSION=v3.2-local
+# --- CoreDNS: static (CGO_ENABLED=0): the image it runs in has no libc ---
+t=$(date +%s)
+log "CoreDNS v$COREDNS_VERSION"
+(cd "$SRC" && GOFLAGS="-buildvcs=false -trimpath" CGO_ENABLED=0 GOBIN="$TMP" go install -ldflags "-s -w" \
+  "github.com/coredns/coredns@v$COREDNS_VERSION")
+V_OUT=$("$TMP/coredns" -version 2>&1) || true
+grep -q "$COREDNS_VERSION" <<<"$V_OUT" || die "coredns does not report $COREDNS_VERSION: $V_OUT"
+piece coredns $(( $(date +%s) - t ))
+
+# --- pause: the sandbox process (our own few lines, gomod/pause) ---
+t=$(date +%s)
+cp -r "$HERE/gomod/pause" "$SRC/pause"
+(cd "$SRC/pause" && CGO_ENABLED=0 go build -ldflags "-s -w" -o "$TMP/pause" .)
+piece pause $(( $(date +%s) - t ))
+
 rm -rf "$OUT" && mv "$TMP" "$OUT"
-# keep the downloaded source package; drop the unpacked tree and its Go cache (_output/, ~1.5 GB)
-cd "$WORK" && rm -rf kubernetes-$K8S_VERSION
+mv "$TOP/build-times.tmp" "$TOP/build-times"
+# the Go build cache is only useful to rebuild the same binaries, which then are already here
+log "Go build cache $(du -sh "$GOCACHE" | cut -f1): dropped; module cache $(du -sh "$GOMODCACHE" | cut -f1): kept"
+go clean -cache >/dev/null 2>&1 || true; rm -rf "$GOCACHE"
 ls -la "$OUT"
-log "done: $OUT"
+log "done: $OUT ($(xargs <"$TOP/build-times"))"

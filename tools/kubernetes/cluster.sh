@@ -1,16 +1,19 @@
 #!/bin/bash
-# A real single-node Kubernetes v1.20.2 cluster on this machine, offline, for wso2-kubernetes.
+# A real single-node Kubernetes v1.34.4 cluster on this machine, offline, for wso2-kubernetes.
 #
-#   tools/kubernetes/cluster.sh build     build the binaries into the cache (no-op when they exist; ~10-15 min cold)
+#   tools/kubernetes/cluster.sh build     build the binaries into the cache (no-op when they exist; ~25 min cold)
 #   tools/kubernetes/cluster.sh up        start etcd, kube-apiserver, controller-manager, scheduler, containerd,
-#                                         kubelet, kube-proxy (fast no-op when already up); prints the kubeconfig path
-#   tools/kubernetes/cluster.sh down      stop what `up` started and undo its host changes
+#                                         kubelet, kube-proxy, CoreDNS (fast no-op when already up); prints the
+#                                         kubeconfig path. The cluster's objects (etcd) survive down/up and reboots.
+#   tools/kubernetes/cluster.sh down      stop what `up` started and undo its host changes; etcd data is kept
+#   tools/kubernetes/cluster.sh reset     down, then throw the cluster's objects away: the next up starts empty
 #   tools/kubernetes/cluster.sh status    what runs; exit 0 = up and healthy, 1 = partly up/unhealthy, 3 = down
 #   tools/kubernetes/cluster.sh kubeconfig | env | kubectl ARGS...
 #
-# Paths: binaries  $WSO2K8S_CACHE/kubernetes-1.20.2/bin   (WSO2K8S_CACHE=/var/cache/wso2-kubernetes)
-#        state     $WSO2K8S_STATE/cluster                  (WSO2K8S_STATE=/var/lib/wso2-kubernetes)
-#        kubeconfig $WSO2K8S_STATE/cluster/kubeconfig      (CA and token kept across down/up: same content)
+# Paths: binaries  $WSO2K8S_CACHE/kubernetes-1.34.4/bin   (WSO2K8S_CACHE=/var/cache/wso2-kubernetes)
+#        state     $WSO2K8S_STATE/cluster                  (WSO2K8S_STATE=/var/lib/wso2-kubernetes): etcd/, pki/, log/
+#        kubeconfig $WSO2K8S_STATE/cluster/kubeconfig      (CA and token kept across down/up/reset: same content)
+#        Secrets' at-rest key $WSO2K8S_STATE/encryption/config.yaml (made once per machine, 0600, kept by reset)
 # Knobs: NODE=0 (control plane only), PROXY=0 (no kube-proxy/NodePorts), API_PORT=16443, ETCD_PORT=23790,
 #        NODE_IP=10.245.0.1, REGISTRIES="127.0.0.1:5000 localhost:5000" (plain-HTTP registries for containerd).
 # See README.md next to this file for the traps.
@@ -18,7 +21,7 @@ set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
-K8S_VERSION=1.20.2
+K8S_VERSION=1.34.4
 BIN=${K8S_BIN:-$CACHE/kubernetes-$K8S_VERSION/bin}
 KC=$STATE/cluster
 RUN=$KC/run
@@ -29,7 +32,10 @@ ETCD_PORT=${ETCD_PORT:-23790}; API_PORT=${API_PORT:-16443}
 NODE_IP=${NODE_IP:-10.245.0.1}        # alias put on lo: kubelet refuses a loopback node IP; pods reach the API here
 API_BIND=${API_BIND:-0.0.0.0}         # the API must answer on 127.0.0.1 (kubeconfig) and $NODE_IP (pods via 10.0.0.1)
 SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24
+DNS_IP=10.0.0.10; CLUSTER_DOMAIN=cluster.local   # CoreDNS behind Service kube-system/kube-dns
+PAUSE_IMAGE=docker.io/local/pause:3.10; COREDNS_IMAGE=docker.io/local/coredns:1.15.0
 NODE_NAME=wso2k8s-node
+ENC=$STATE/encryption   # outside $KC: reset keeps it (the key is per machine)
 REGISTRIES=${REGISTRIES-127.0.0.1:5000 localhost:5000}
 PKGS="etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack openssl curl python3 kmod"
 iptables -V 2>/dev/null | grep -q nf_tables && PKGS="$PKGS nftables"   # down deletes emptied tables with nft
@@ -74,7 +80,7 @@ bg() {
   local name=$1; shift
   local exe; exe=$(command -v "$1") || die "$1 not found"; shift
   rm -f "$RUN/$name.pid"; echo "$exe" >"$RUN/$name.exe"
-  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
+  setsid "$HERE/../detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do [ -s "$RUN/$name.pid" ] && break; sleep 0.02; done
   grep -qx "$name" "$RUN/components" 2>/dev/null || echo "$name" >>"$RUN/components"
 }
@@ -114,6 +120,35 @@ is_up() {  # every recorded component runs, the API is ready and the node (if an
   if grep -qx kubelet "$RUN/components"; then node_ready || return 1; fi
 }
 
+# Secrets are encrypted at rest (secretbox, XSalsa20-Poly1305) with a key made once per machine, kept outside
+# the repo and outside the cluster dir (reset keeps it). identity last: data written before encryption stays readable.
+encryption_config() {
+  [ -s "$ENC/config.yaml" ] && return 0
+  log "creating the at-rest encryption key for Secrets in $ENC/config.yaml (once per machine, mode 0600)"
+  mkdir -p "$ENC"; chmod 700 "$ENC"
+  (umask 077; cat >"$ENC/config.yaml.tmp" <<ENCCFG
+apiVersion: apiserver.config.k8s.io/v1
+kind: EncryptionConfiguration
+resources:
+- resources: [secrets]
+  providers:
+  - secretbox:
+      keys: [{name: key1, secret: "$(head -c 32 /dev/urandom | base64 -w0)"}]
+  - identity: {}
+ENCCFG
+  )
+  mv "$ENC/config.yaml.tmp" "$ENC/config.yaml"
+}
+# Secrets written before encryption was on (etcd data kept from such a run) are rewritten once, encrypted.
+encrypt_existing_secrets() {
+  [ -f "$KC/etcd.encrypted" ] && return 0
+  if [ -n "$(kubectl_ get secrets -A -o name)" ]; then
+    log "rewriting existing Secrets once, so they are stored encrypted"
+    kubectl_ get secrets -A -o json | kubectl_ replace -f - >/dev/null
+  fi
+  touch "$KC/etcd.encrypted"
+}
+
 ipt_norm() { "$1-save" 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/' || true; }
 
 # =====================================================================================================
@@ -125,22 +160,23 @@ cmd_build() {
 
 cmd_up() {
   lock
-  if is_up && [ "$(cat "$RUN/mode" 2>/dev/null)" != "NODE=$NODE PROXY=$PROXY" ]; then
-    log "running with $(cat "$RUN/mode" 2>/dev/null), asked for NODE=$NODE PROXY=$PROXY: restarting"; do_down
+  local mode="NODE=$NODE PROXY=$PROXY VERSION=$K8S_VERSION"
+  if is_up && [ "$(cat "$RUN/mode" 2>/dev/null)" != "$mode" ]; then
+    log "running with $(cat "$RUN/mode" 2>/dev/null), asked for $mode: restarting"; do_down
   elif is_up; then
     log "already up ($(wc -l <"$RUN/components") components running)"
     echo "KUBECONFIG=$K"; return 0
   fi
   if [ -d "$RUN" ]; then log "found a partial or stale cluster: cleaning it up first"; do_down; fi
-  local c; for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause; do
-    [ -x "$BIN/$c" ] || { log "Kubernetes binaries missing in $BIN: building them now (10-15 min cold)"; cmd_build; break; }
+  local c; for c in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl pause coredns; do
+    [ -x "$BIN/$c" ] || { log "Kubernetes binaries missing in $BIN: building them now (~25 min cold)"; cmd_build; break; }
   done
   mkdir -p "$KC" "$P"
   ensure_pkgs $PKGS
   modprobe br_netfilter 2>/dev/null || true; modprobe overlay 2>/dev/null || true
   mkdir -p "$RUN" "$KC/log"
   rm -rf "$KC/log.prev"; [ -n "$(ls -A "$KC/log")" ] && mv "$KC/log" "$KC/log.prev" && mkdir -p "$KC/log"
-  : >"$RUN/components"; echo "NODE=$NODE PROXY=$PROXY" >"$RUN/mode"
+  : >"$RUN/components"; echo "$mode" >"$RUN/mode"
   # host state before we touch anything: down restores it and checks iptables against it
   for t in iptables ip6tables; do ipt_norm $t >"$RUN/$t.before"; done
   local s; for s in $SYSCTLS; do v=$(sysctl -n "$s" 2>/dev/null) && printf '%s\t%s\n' "$s" "$v" || true; done >"$RUN/sysctl.before"
@@ -170,8 +206,16 @@ current-context: wso2k8s
 KCFG
   chmod 600 "$K"
 
-  # --- etcd (Debian etcd-server 3.4); data is per run: each `up` is a fresh cluster ---
-  rm -rf "$KC/etcd"
+  # --- etcd (Debian etcd-server 3.4) ---
+  # etcd data is kept across down/up; data written by another Kubernetes minor version is not reused
+  local minor=${K8S_VERSION%.*}
+  if [ -d "$KC/etcd" ] && [ "$(cat "$KC/etcd.k8s-version" 2>/dev/null)" != "$minor" ]; then
+    log "etcd data in $KC/etcd was written by Kubernetes $(cat "$KC/etcd.k8s-version" 2>/dev/null || echo 'an unknown version'), not $minor: starting empty"
+    rm -rf "$KC/etcd" "$KC/etcd.encrypted"
+  fi
+  [ -d "$KC/etcd" ] && log "reusing the cluster's etcd data ($KC/etcd; '$0 reset' starts empty)"
+  echo "$minor" >"$KC/etcd.k8s-version"
+  encryption_config
   log "starting etcd on 127.0.0.1:$ETCD_PORT"
   bg etcd etcd --name wso2k8s --data-dir "$KC/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
     --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT+10))" \
@@ -184,7 +228,8 @@ KCFG
   if ! grep -q " $NODE_IP/" <<<"$(ip -4 addr show dev lo)"; then ip addr add "$NODE_IP/32" dev lo; touch "$RUN/lo-alias"; fi
   log "starting kube-apiserver on $API_BIND:$API_PORT (RBAC)"
   bg kube-apiserver "$BIN/kube-apiserver" --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
-    --bind-address="$API_BIND" --secure-port="$API_PORT" --insecure-port=0 --advertise-address="$NODE_IP" \
+    --bind-address="$API_BIND" --secure-port="$API_PORT" --advertise-address="$NODE_IP" \
+    --encryption-provider-config="$ENC/config.yaml" \
     --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" --client-ca-file="$P/ca.crt" --token-auth-file="$P/tokens.csv" \
     --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" --service-account-issuer=https://kubernetes.default.svc \
     --service-cluster-ip-range="$SERVICE_CIDR" --service-node-port-range=30000-32767 --authorization-mode=RBAC --allow-privileged=true \
@@ -195,11 +240,11 @@ KCFG
   # --- controllers (RC/Deployment -> pods, endpoints, service-account tokens, GC) + scheduler ---
   log "starting kube-controller-manager, kube-scheduler"
   bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
-    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --port=0 --service-account-private-key-file="$P/sa.key" \
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --service-account-private-key-file="$P/sa.key" \
     --root-ca-file="$P/ca.crt" --service-cluster-ip-range="$SERVICE_CIDR" --controllers='*,-nodeipam' \
     --flex-volume-plugin-dir="$KC/kcm-volume-plugins"
   bg kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
-    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2)) --port=0
+    --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2))
 
   # --- containerd (Debian 1.6, CRI) + CNI bridge; pulls from the plain-HTTP local registry ---
   mkdir -p "$KC/cni" "$KC/img"
@@ -221,7 +266,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
 [plugins."io.containerd.internal.v1.opt"]
   path = "$KC/containerd/opt"
 [plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "docker.io/local/pause:3.2"
+  sandbox_image = "$PAUSE_IMAGE"   # the only place the sandbox image is set (kubelet flag gone)
   restrict_oom_score_adj = true   # no CAP_SYS_RESOURCE in this VM: runc cannot set oom_score_adj=-998
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
@@ -258,13 +303,15 @@ CTD
   # images that cannot be pulled here: pause (sandbox) and a busybox for quick tests (local/busybox:1)
   rm -rf "$KC/img"; mkdir -p "$KC/img/pause" "$KC/img/bb/bin" "$KC/img/bb/www" "$KC/img/bb/tmp"
   cp "$BIN/pause" "$KC/img/pause/pause"
+  mkdir -p "$KC/img/dns"; cp "$BIN/coredns" "$KC/img/dns/coredns"
   cp /bin/busybox "$KC/img/bb/bin/busybox"
   for a in $(/bin/busybox --list); do [ "$a" = busybox ] || ln -s busybox "$KC/img/bb/bin/$a"; done
   echo "hello from a wso2k8s pod" >"$KC/img/bb/www/index.html"
-  python3 "$HERE/mkimage.py" "$KC/img/pause.tar" local/pause:3.2 "$KC/img/pause" '["/pause"]' >/dev/null
+  python3 "$HERE/mkimage.py" "$KC/img/pause.tar" "${PAUSE_IMAGE#docker.io/}" "$KC/img/pause" '["/pause"]' >/dev/null
   python3 "$HERE/mkimage.py" "$KC/img/busybox.tar" local/busybox:1 "$KC/img/bb" '["/bin/sh"]' >/dev/null
-  for i in pause busybox; do ctr -a "$KC/containerd.sock" -n k8s.io images import "$KC/img/$i.tar" >/dev/null; done
-  log "images local/pause:3.2, local/busybox:1 imported"
+  python3 "$HERE/mkimage.py" "$KC/img/coredns.tar" "${COREDNS_IMAGE#docker.io/}" "$KC/img/dns" '["/coredns"]' >/dev/null
+  for i in pause busybox coredns; do ctr -a "$KC/containerd.sock" -n k8s.io images import "$KC/img/$i.tar" >/dev/null; done
+  log "images ${PAUSE_IMAGE#docker.io/}, local/busybox:1, ${COREDNS_IMAGE#docker.io/} imported"
 
   # --- kubelet ---
   cat >"$KC/kubelet.yaml" <<KL
@@ -275,6 +322,10 @@ port: 10350
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 healthzPort: 10348
+containerRuntimeEndpoint: unix://$KC/containerd.sock   # the --container-runtime* flags are gone
+failCgroupV1: false             # this host is cgroup v1: the 1.34 default, said explicitly (1.35 flips it)
+clusterDNS: ["$DNS_IP"]
+clusterDomain: $CLUSTER_DOMAIN
 authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
 authorization: {mode: AlwaysAllow}
 cgroupDriver: cgroupfs
@@ -288,7 +339,6 @@ imageGCLowThresholdPercent: 99
 KL
   log "starting kubelet (node $NODE_NAME, $NODE_IP)"
   bg kubelet "$BIN/kubelet" --kubeconfig="$K" --config="$KC/kubelet.yaml" --root-dir="$KC/kubelet" --cert-dir="$KC/kubelet/pki" \
-    --container-runtime=remote --container-runtime-endpoint="unix://$KC/containerd.sock" --pod-infra-container-image=docker.io/local/pause:3.2 \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
 
   # --- kube-proxy (iptables mode): NodePorts on 127.0.0.1 and $NODE_IP; Service IPs for pods ---
@@ -311,8 +361,13 @@ KP
   fi
   wait_for "node $NODE_NAME (Ready)" node_ready 1200 kubelet
   [ "$PROXY" = 1 ] && wait_for kube-proxy "curl_ -sf -m 1 http://127.0.0.1:10356/healthz" 300 kube-proxy
-  # pods are rejected until their namespace's ServiceAccount has its token: wait for the default one
-  wait_for "default service account" "[ -n \"\$(kubectl_ -n default get sa default -o jsonpath='{.secrets[0].name}')\" ]" 300
+  # pods are rejected until their namespace's ServiceAccount exists (tokens are projected now, no token Secret)
+  wait_for "default service account" "kubectl_ -n default get sa default" 300
+  log "deploying CoreDNS (kube-system/coredns, Service kube-dns $DNS_IP, domain $CLUSTER_DOMAIN)"
+  sed -e "s/__DNS_IP__/$DNS_IP/" -e "s/__DOMAIN__/$CLUSTER_DOMAIN/" -e "s#__IMAGE__#$COREDNS_IMAGE#" "$HERE/coredns.yaml" |
+    kubectl_ apply -f - >/dev/null
+  wait_for "CoreDNS" "[ \"\$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}')\" = 1 ]" 900
+  encrypt_existing_secrets
   finish_up
 }
 
@@ -344,11 +399,11 @@ do_down() {  # called with the lock held
     done >/dev/null 2>&1 || true
   fi
   log "stopping containerd, kube-controller-manager, kube-scheduler, kube-apiserver, etcd"
-  # the control plane's data (etcd) is thrown away below, so no need to wait for a graceful shutdown
-  # (kube-apiserver takes ~6 s, etcd ~3 s); containerd gets its full grace period, in parallel
+  # the API server holds no state of its own (1 s grace, it would take ~6 s); etcd's data is kept, so it gets
+  # its full grace period; containerd too, in parallel
   stop containerd & local cpid=$!
   STOP_WAIT=10 stop kube-controller-manager kube-scheduler kube-apiserver
-  STOP_WAIT=10 stop etcd
+  stop etcd
   wait "$cpid" || true
   log "all processes stopped; undoing host changes"
   # pinned network namespaces that appeared during the run
@@ -377,9 +432,10 @@ do_down() {  # called with the lock held
       case "$d" in /run/netns|/usr/libexec) rmdir "$d" 2>/dev/null || true;; *) rm -rf --one-file-system "$d";; esac
     done <"$RUN/created-dirs"
   fi
-  # per-run data; pki/ and kubeconfig stay (same CA and token on the next up), logs stay in log/
+  # per-run data; etcd/ (the cluster's objects), pki/ and kubeconfig stay (same CA and token on the next up),
+  # logs stay in log/. Pods were deleted above, so no host-local IP allocation in cni/ is still in use.
   local t; for t in iptables ip6tables; do [ -f "$RUN/$t.before" ] && cp "$RUN/$t.before" "$KC/log/$t.before-up"; done
-  rm -rf --one-file-system "$RUN" "$KC/etcd" "$KC/containerd" "$KC/kubelet" "$KC/runc" "$KC/cni" "$KC/img" "$KC/certs.d" \
+  rm -rf --one-file-system "$RUN" "$KC/containerd" "$KC/kubelet" "$KC/runc" "$KC/cni" "$KC/img" "$KC/certs.d" \
     "$KC"/containerd.sock* "$KC"/*.yaml "$KC"/containerd.toml \
     "$KC/kcm-volume-plugins" "$KC/kubelet-volume-plugins"
   # verification: iptables as before up (counters ignored)
@@ -432,7 +488,14 @@ cmd_down() {
   lock
   if [ ! -d "$RUN" ]; then log "not up: nothing to do"; return 0; fi
   do_down
-  log "down"
+  log "down (etcd data kept in $KC/etcd)"
+}
+
+cmd_reset() {  # start empty on purpose: the cluster's objects go, the CA, token and at-rest key stay
+  lock
+  [ -d "$RUN" ] && do_down
+  rm -rf --one-file-system "$KC/etcd" "$KC/etcd.encrypted" "$KC/etcd.k8s-version"
+  log "reset: etcd data removed; the next up starts an empty cluster"
 }
 
 # =====================================================================================================
@@ -446,9 +509,11 @@ cmd_status() {
   if grep -qx kubelet "$RUN/components"; then
     if node_ready; then echo "  node $NODE_NAME Ready ($NODE_IP)"; else echo "  node $NODE_NAME NOT Ready"; bad=1; fi
     [ "$bad" = 0 ] && echo "  pods: $(kubectl_ get pods -A --no-headers 2>/dev/null | wc -l), services: $(kubectl_ get svc -A --no-headers 2>/dev/null | wc -l)"
+    if [ "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; then
+      echo "  dns: CoreDNS ready (kube-dns $DNS_IP, $CLUSTER_DOMAIN)"; else echo "  dns: CoreDNS NOT READY"; bad=1; fi
   fi
   [ -f "$RUN/up-complete" ] || { echo "  (up did not complete)"; bad=1; }
-  echo "  kubeconfig: $K"
+  echo "  kubeconfig: $K; etcd data: $KC/etcd; Secrets encrypted at rest ($ENC/config.yaml)"
   if [ "$bad" = 0 ]; then echo "cluster: up"; return 0; else echo "cluster: UNHEALTHY (try: $0 down && $0 up; logs: $KC/log)"; return 1; fi
 }
 
@@ -457,9 +522,10 @@ case "${1:-}" in
   build) cmd_build ;;
   up) cmd_up ;;
   down) cmd_down ;;
+  reset) cmd_reset ;;
   status) cmd_status ;;
   kubeconfig) echo "$K" ;;
   env) echo "export KUBECONFIG=$K PATH=$BIN:\$PATH" ;;
   kubectl) shift; exec "$BIN/kubectl" --kubeconfig="$K" "$@" ;;
-  *) echo "usage: $0 build|up|down|status|kubeconfig|env|kubectl ARGS" >&2; exit 2 ;;
+  *) echo "usage: $0 build|up|down|reset|status|kubeconfig|env|kubectl ARGS" >&2; exit 2 ;;
 esac

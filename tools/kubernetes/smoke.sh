@@ -9,6 +9,9 @@
 #     GET https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_HTTPS/api/v1/namespaces/<ns>/endpoints/web
 #     with the SA token and ca.crt -> HTTP 200 listing both pod IPs (what WSO2's Kubernetes membership scheme
 #     does); pod->pod and pod->ClusterIP; without the RoleBinding -> HTTP 403.
+#     Cluster DNS from a pod: kubernetes.default.svc.cluster.local and the Service `web` (short and full name)
+#     resolve to their ClusterIPs; an outside name fails fast (no forwarding). Secrets at rest: a Secret with a
+#     random value is written, then read back through the API, and a grep of the etcd data directory does not find it.
 #  4. delete the namespace (KEEP=1 keeps it).
 # Exit 0 when every check passed. (In-pod HTTP uses curl: the static busybox wget segfaults here on non-loopback
 # addresses, and cannot talk TLS to this apiserver anyway.)
@@ -17,7 +20,7 @@ HERE=$(dirname "$(readlink -f "$0")")
 TOOLS=$(dirname "$HERE")
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
-BIN=${K8S_BIN:-$CACHE/kubernetes-1.20.2/bin}
+BIN=${K8S_BIN:-$CACHE/kubernetes-1.34.4/bin}
 K=$STATE/cluster/kubeconfig
 REG=${REGISTRY_ADDR:-127.0.0.1:5000}
 NS=${SMOKE_NS:-wso2k8s-smoke}
@@ -149,6 +152,28 @@ ok "pod $P1 GET https://$HOSTPORT/api/v1/namespaces/$NS/endpoints/web with SA to
 CIP=$(k -n "$NS" get svc web -o jsonpath='{.spec.clusterIP}')
 grep -qxF "$(k -n "$NS" exec "$P1" -- curl -sS -m 3 "http://$CIP/" 2>&1)" <<<"$PODS" || fail "pod -> ClusterIP $CIP"
 ok "pod -> pod ($IP2) and pod -> ClusterIP ($CIP:80)"
+
+# --- cluster DNS (CoreDNS, Service kube-system/kube-dns) ---
+KIP=$(k -n default get svc kubernetes -o jsonpath='{.spec.clusterIP}')
+resolve() { k -n "$NS" exec "$P1" -- nslookup "$1" 2>&1 | awk '/^Name:/{n=1} n && /^Address/{print $NF}' | head -1; }
+[ "$(resolve kubernetes.default.svc.cluster.local)" = "$KIP" ] || fail "DNS: kubernetes.default.svc.cluster.local -> $KIP (got: $(k -n "$NS" exec "$P1" -- nslookup kubernetes.default.svc.cluster.local 2>&1 | xargs))"
+[ "$(resolve "web.$NS.svc.cluster.local")" = "$CIP" ] || fail "DNS: web.$NS.svc.cluster.local -> $CIP"
+[ "$(resolve web)" = "$CIP" ] || fail "DNS: short name web -> $CIP (search path)"
+[ "$(k -n "$NS" exec "$P1" -- curl -sS -m 3 "http://web.$NS.svc.cluster.local/" 2>&1 | grep -cxF -f <(echo "$PODS"))" = 1 ] || fail "pod -> http://web.$NS.svc.cluster.local/"
+TD=$(date +%s%N)
+k -n "$NS" exec "$P1" -- nslookup www.example.com >/dev/null 2>&1 && fail "DNS: an outside name resolved (expected an error)"
+MS=$(( ($(date +%s%N) - TD) / 1000000 )); [ "$MS" -lt 3000 ] || fail "DNS: the outside name took $MS ms to fail (expected fast)"
+ok "DNS from a pod: kubernetes.default.svc.cluster.local -> $KIP, web / web.$NS.svc.cluster.local -> $CIP (HTTP by name too); www.example.com fails in $MS ms"
+
+# --- Secrets encrypted at rest: the value is readable through the API, absent from etcd's files ---
+VAL="wso2k8s-smoke-$(openssl rand -hex 12)"
+k -n "$NS" create secret generic at-rest --from-literal=value="$VAL" >/dev/null
+[ "$(k -n "$NS" get secret at-rest -o jsonpath='{.data.value}' | base64 -d)" = "$VAL" ] || fail "secret read back through the API"
+ETCD_DIR=$STATE/cluster/etcd
+[ -d "$ETCD_DIR/member" ] || fail "no etcd data directory at $ETCD_DIR"
+if grep -rqaF "$VAL" "$ETCD_DIR"; then fail "the Secret's value is in plain text under $ETCD_DIR"; fi
+grep -rqaF "k8s:enc:secretbox:v1:key1" "$ETCD_DIR" || fail "no secretbox-encrypted record under $ETCD_DIR"
+ok "Secret value read back through the API; not found in $ETCD_DIR (stored as k8s:enc:secretbox:v1)"
 
 k -n "$NS" delete rolebinding endpoints-reader >/dev/null
 for _ in $(seq 1 20); do

@@ -286,7 +286,16 @@ def _stack_checks(loaded: list[Settings], stack_layer: Layer) -> list[Problem]:
     problems = []
     seen_ports: dict[int, str] = {}
     seen_names: dict[str, str] = {}
+    pod_security: dict[str, Settings] = {}  # namespace -> the first profile that creates it
     for s in loaded:
+        if s.kubernetes.create_namespace:
+            first = pod_security.setdefault(s.kubernetes.namespace, s)
+            if first.kubernetes.pod_security != s.kubernetes.pod_security:
+                problems.append(Problem(
+                    "kubernetes.pod_security", f"hieradata/{s.product}/{s.version}/{s.profile}.yaml",
+                    f"profiles {first.profile} ({first.kubernetes.pod_security}) and {s.profile} "
+                    f"({s.kubernetes.pod_security}) create namespace '{s.kubernetes.namespace}' with different "
+                    "Pod Security levels", "give both profiles the same kubernetes.pod_security"))
         if s.name in seen_names:
             problems.append(Problem("name", f"hieradata/{s.product}/{s.version}/{s.profile}.yaml",
                                     f"profiles {seen_names[s.name]} and {s.profile} both use the name '{s.name}'",

@@ -140,6 +140,8 @@ class KubernetesTarget(Strict):
     kubeconfig: str | None = None  # None = the local cluster made by tools/kubernetes/cluster.sh
     context: str | None = None
     create_namespace: bool = False
+    # Pod Security Admission level put on the namespaces the program creates (enforce, audit and warn labels)
+    pod_security: Literal["restricted", "baseline", "privileged"]
 
 
 class Settings(Strict):

@@ -57,6 +57,7 @@ public final class CarbonServer {
     private final List<Runnable> closers = new ArrayList<>();
     private final Map<String, Integer> listeners = new LinkedHashMap<>();
     private KubernetesMembership membership;
+    private ConsoleLogin console;
     private String membershipProblem;   // for schemes the synthetic server does not implement
     private volatile boolean up;
 
@@ -124,6 +125,11 @@ public final class CarbonServer {
 
         checkCarbonKeyStore();
         SSLContext tls = connectorTls();
+        try {
+            console = ConsoleLogin.load(config.home);  // user-mgt.xml: Carbon reads its admin user at startup
+        } catch (ServerConfig.ConfigException e) {
+            throw new StartupException(e.getMessage());
+        }
 
         int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
         int https = port(config.httpsPort, "HTTPS (catalina-server.xml https Connector @port)");
@@ -225,13 +231,15 @@ public final class CarbonServer {
                 throw new StartupException("Cannot recover the private key '" + alias + "' of " + k.location
                         + ": the key password of the " + k.source + " is wrong");
             }
-            // Only the chosen key goes to the key manager, so the served certificate is predictable.
+            // Only the chosen key goes to the key manager, so the served certificate is predictable. This
+            // in-memory store has a password of its own: PKCS12 accepts only ASCII ones, the user's may not be.
+            char[] inMemory = "in-memory".toCharArray();
             KeyStore one = KeyStore.getInstance("PKCS12");
             one.load(null, null);
             Certificate[] chain = ks.getCertificateChain(alias);
-            one.setKeyEntry(alias, (PrivateKey) key, k.keyPassword.toCharArray(), chain);
+            one.setKeyEntry(alias, (PrivateKey) key, inMemory, chain);
             KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(one, k.keyPassword.toCharArray());
+            kmf.init(one, inMemory);
             SSLContext ctx = SSLContext.getInstance("TLS");
             ctx.init(kmf.getKeyManagers(), null, null);
             return ctx;
@@ -374,6 +382,9 @@ public final class CarbonServer {
             String method = ex.getRequestMethod();
             String path = ex.getRequestURI().getPath();
             ex.getResponseHeaders().set("Server", "WSO2 Carbon Server");
+            if (console.handle(ex, path)) {
+                return;
+            }
             if (!method.equals("GET") && !method.equals("HEAD")) {
                 send(ex, 405, "text/plain", "Method Not Allowed\n");
                 return;
@@ -385,8 +396,9 @@ public final class CarbonServer {
                     send(ex, 302, "text/plain", "");
                     return;
                 case "/carbon/":
-                case "/carbon/admin/login.jsp":
-                    send(ex, 200, "text/html; charset=UTF-8", loginPage());
+                case ConsoleLogin.LOGIN:
+                    String query = String.valueOf(ex.getRequestURI().getRawQuery());
+                    send(ex, 200, "text/html; charset=UTF-8", loginPage(query.contains("loginStatus=false")));
                     return;
                 case "/cluster/members":
                     send(ex, 200, "application/json", Json.write(membersJson()) + "\n");
@@ -416,10 +428,12 @@ public final class CarbonServer {
         }
     }
 
-    private String loginPage() {
+    private String loginPage(boolean failed) {
         return "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n<title>" + config.productName
                 + "</title>\n</head>\n<body>\n<div id=\"header\"><h1>" + config.productName + "</h1>"
                 + "<p>Management Console &mdash; version " + config.productVersion + " (synthetic)</p></div>\n"
+                + (failed ? "<p id=\"login-failed\">Login failed! Please recheck the username and password and try "
+                        + "again.</p>\n" : "")
                 + "<form method=\"POST\" action=\"../admin/login_action.jsp\" name=\"loginForm\">\n"
                 + "<label for=\"txtUserName\">Username</label> <input type=\"text\" id=\"txtUserName\" name=\"username\">\n"
                 + "<label for=\"txtPassword\">Password</label> <input type=\"password\" id=\"txtPassword\" name=\"password\">\n"
