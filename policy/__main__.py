@@ -59,7 +59,11 @@ def stack_policy(name: str, description: str,
 
 
 config = pulumi.Config("wso2-kubernetes-policy")  # the stack's config, read at import
-default_level = EnforcementLevel(config.get("enforcement") or "advisory")
+_level = config.get("enforcement") or "advisory"
+if _level not in ("advisory", "mandatory", "disabled"):
+    raise SystemExit(f"wso2-kubernetes-policy:enforcement (Pulumi.{pulumi.get_stack()}.yaml): '{_level}' is not a "
+                     "level. Fix: use advisory, mandatory or disabled")
+default_level = EnforcementLevel(_level)
 default_registries: list[str] = config.get_object("registries") or []
 
 PolicyPack(

@@ -107,6 +107,10 @@ def test_the_pack_reads_the_stack_config_at_import(cli_env: dict[str, str], tmp_
     stack.pulumi("config", "set", "wso2-kubernetes-policy:enforcement", "advisory")
     proc = policy_preview(stack, None)
     assert proc.returncode == 0 and "[advisory]  membership-ssl-verified" in proc.stdout
+    stack.pulumi("config", "set", "wso2-kubernetes-policy:enforcement", "strict")
+    proc = policy_preview(stack, None)
+    assert proc.returncode != 0 and "Traceback" not in proc.stdout + proc.stderr
+    assert "wso2-kubernetes-policy:enforcement (Pulumi.tiny.yaml): 'strict' is not a level. Fix:" in proc.stdout
 
 
 # ---------------------------------------------------------------- the real program
