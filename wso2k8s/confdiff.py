@@ -20,9 +20,10 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from .settings.schema import SECRET_NAME_PATTERN
-
 MASK = "********"
+# Names whose values are secrets in Carbon conf files (Password, keystorePass, KeyPassword...); not "token":
+# DisableTokenStore is a setting.
+SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret", re.IGNORECASE)
 _TOKEN = re.compile(r"^@@wso2k8s:[a-z_]+@@$")
 # <KeyStorePassword>x</KeyStorePassword>, password="x": a value under a password-like name is masked unless it
 # is one of our tokens (a file holding a real password would be a bug elsewhere; the diff still hides it).
