@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from wso2k8s import confdiff
 from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
 from wso2k8s.settings import Settings, load_stack_settings
 
@@ -88,7 +89,8 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
                                     depends_on=[namespace] if namespace is not None else [])
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
         p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
-        s.product_image.tag, base, registry, s.image_build))
+        s.product_image.tag, base, registry, s.image_build,
+        confdiff.packed(confdiff.rendered_files(p.product_context))))
     k = s.clustering.kubernetes
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
         s.name, s.kubernetes.namespace, labels, mode=k.mode, endpointslices=k.endpointslices,
@@ -117,6 +119,8 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     pulumi.export("console_urls", {name: g.service.console_url for name, g in graph.profiles.items()})
     pulumi.export("console_url", next(iter(graph.profiles.values())).service.console_url)
     pulumi.export("namespace", prepared.stack.profiles[0].kubernetes.namespace)
+    # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
+    pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
     pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
 
 

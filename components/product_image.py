@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pulumi
@@ -23,14 +24,19 @@ class ProductImageArgs:
     base: BaseImage
     registry: RegistryTarget
     build: ImageBuild
+    # rendered conf files, path -> packed text (wso2k8s.confdiff): its input, so the state holds what the image
+    # serves (conf diffs in previews, the policy pack's membership check); tokens only, no secrets
+    conf_files: Mapping[str, str] = field(default_factory=dict)
 
 
 class ProductImage(pulumi.ComponentResource):
     image: docker_build.Image
     repo_digest: pulumi.Output[str]  # the RC's pods run exactly this
+    conf_files: dict[str, str]  # path -> packed rendered conf file
 
     def __init__(self, name: str, args: ProductImageArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("wso2k8s:image:ProductImage", name, None, opts)
+        super().__init__("wso2k8s:image:ProductImage", name, {"conf_files": dict(args.conf_files)}, opts)
+        self.conf_files = dict(args.conf_files)  # plain (the SDK set an Output attribute per input)
         self.image = pushed_image(
             name, args.context, args.registry.image_name(args.repository, args.tag), args.registry, args.build,
             # FROM the base by digest: a rebuilt base always rebuilds the product, never a stale mix.

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .fetch import FetchError, fetched
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
 from .pack.errors import FixableError, PackError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
@@ -94,6 +95,17 @@ def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: P
     if s.pack.source == "synthetic":
         pack_path, files_dir = _synthetic(s, build_dir / stack.stack / "synthetic")
         s = s.model_copy(update={"files_dir": str(files_dir)})
+    elif s.pack.source == "url":  # fetched once into the cache, by checksum (wso2k8s/fetch.py)
+        if not (s.pack.url and s.pack.sha256):
+            problems.append(stack.problem(s.profile, "pack.source", "is 'url' but pack.url or pack.sha256 is missing",
+                                          "set pack.url to the zip's https:// address and pack.sha256 to its "
+                                          "`sha256sum`"))
+            return s, None
+        try:
+            pack_path = fetched(s.pack.url, s.pack.sha256)
+        except FetchError as err:
+            problems.append(stack.problem(s.profile, "pack.url", err.message, err.fix))
+            return s, None
     else:
         assert s.pack.path is not None
         pack_path = Path(s.pack.path).expanduser()

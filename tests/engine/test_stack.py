@@ -28,6 +28,7 @@ from tests.console import INDEX, LOGIN, SESSION_COOKIE, log_in, request
 from tests.engine.conftest import http_get
 from tests.engine.isolation import cluster_snapshot, differences, free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
+from wso2k8s import confdiff
 
 RUN = secrets.token_hex(4)
 # Set with `pulumi config set --secret`; must reach user-mgt.xml byte for byte (unicode, tab, XML markup,
@@ -285,6 +286,20 @@ def test_changing_replicas_previews_exactly_that_and_applies(stack: ProjectStack
     wait_until(lambda: len(_ready_ips(stack.env)) == 3, 300, "3 ready pods")
     stack.set_config("workload", {"replicas": 2})
     stack.up()
+
+
+def test_a_preview_shows_the_conf_lines_that_change_from_the_state_alone(stack: ProjectStack) -> None:
+    """The deployed side comes from the stack output conf_files (the state), the proposed side from the files
+    the preview just rendered: only axis2.xml changes, by its one line, and no secret appears."""
+    deployed = stack.outputs()["conf_files"]
+    stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
+    stack.pulumi("preview")
+    text = confdiff.report(stack.name, deployed, stack.dir / "build")
+    changed = [line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    assert text.count("\n--- deployed/default/") == 1 and "repository/conf/axis2/axis2.xml" in text, text
+    assert len(changed) == 2 and "wso2.is.e2e.domain" in changed[1], changed
+    assert ADMIN_PASSWORD not in text and KEYSTORE_PASSWORD not in text
+    TIMINGS["conf diff section for one parameter (bytes)"] = len(text)
 
 
 def test_rendered_settings_roll_new_pods_while_old_ones_serve(stack: ProjectStack) -> None:

@@ -128,7 +128,13 @@ path_cli_matches() { # use a pulumi already on PATH if it reports the wanted ver
   CLI_DIR="$(dirname "$(readlink -f "$p")")"
 }
 
-cli_done() { [[ -x "$PC/cli-$1/bin/pulumi" && -x "$PC/cli-$1/bin/pulumi-language-python" ]]; }
+cli_done() { [[ -x "$PC/cli-$1/bin/pulumi" && -x "$PC/cli-$1/bin/pulumi-language-python-exec" ]]; }
+# The language host is this project's own code, so its build is keyed by the hash of langhost/main.go: the CLI
+# directory used is cli-<ver>-langhost-<hash>/bin, hard links to the CLI build plus that host (the CLI runs the
+# language host found next to itself; worktrees with another main.go get their own directory, no rebuild fights).
+langhost_hash() { sha256sum "$HERE/langhost/main.go" | cut -c1-12; }
+langhost_dir() { echo "$PC/cli-$1-langhost-$(langhost_hash)/bin"; }
+langhost_done() { [[ -x "$(langhost_dir "$1")/pulumi-language-python" && -x "$(langhost_dir "$1")/pulumi" ]]; }
 
 build_cli() {
   local ver="$1" final="$PC/cli-$1" tmp pkgmod sdkdir
@@ -153,12 +159,7 @@ build_cli() {
     gobuild "$tmp/bin/pulumi" "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$ver" \
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 
-  # 2. the Python language host (this project's own, see langhost/main.go).
-  cp "$HERE/langhost/main.go" "$tmp/src/langhost/main.go"
-  printf 'module wso2k8s.local/pulumi-language-python\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' \
-    "$ver" >"$tmp/src/langhost/go.mod"
-  (cd "$tmp/src/langhost" && "$GO_BIN" mod tidy >&2 &&
-    gobuild "$tmp/bin/pulumi-language-python" "-X main.Version=$ver" .)
+  # 2. the Python language host: build_langhost, after this.
 
   # 3. the SDK's executor script (and the dynamic-provider shim), from the read-only module cache.
   install -m 0755 "$sdkdir/python/cmd/pulumi-language-python-exec" "$tmp/bin/"
@@ -170,11 +171,33 @@ build_cli() {
   local got
   got="$("$tmp/bin/pulumi" version)"
   [[ "$got" == "$ver" ]] || die "built pulumi reports '$got', expected '$ver'"
-  got="$("$PROBE" "$tmp/bin/pulumi-language-python")"
-  [[ "$got" == "$ver" ]] || die "built pulumi-language-python reports '$got', expected '$ver'"
   rm -rf "$tmp/src"
   publish "$tmp" "$final"
   log "cli $ver: done in $((SECONDS - t))s -> $final/bin"
+}
+
+# The Python language host (this project's own, see langhost/main.go) next to links to the CLI build.
+build_langhost() {
+  local ver="$1" final tmp got f t=$SECONDS
+  final="$(dirname "$(langhost_dir "$ver")")"
+  langhost_done "$ver" && { log "language host: cached ($final)"; return; }
+  goenv
+  log "language host: building langhost/main.go ($(langhost_hash)) against sdk/v3 $ver"
+  tmp="$(new_tmp "langhost-$ver")"
+  mkdir -p "$tmp/src" "$tmp/bin"
+  cp "$HERE/langhost/main.go" "$tmp/src/main.go"
+  printf 'module wso2k8s.local/pulumi-language-python\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' \
+    "$ver" >"$tmp/src/go.mod"
+  (cd "$tmp/src" && "$GO_BIN" mod tidy >&2 && gobuild "$tmp/bin/pulumi-language-python" "-X main.Version=$ver" .)
+  for f in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
+    [[ -e "$PC/cli-$ver/bin/$f" ]] || continue
+    ln "$PC/cli-$ver/bin/$f" "$tmp/bin/$f" 2>/dev/null || cp -p "$PC/cli-$ver/bin/$f" "$tmp/bin/$f"
+  done
+  got="$("$PROBE" "$tmp/bin/pulumi-language-python")" # it needs the executor script next to it
+  [[ "$got" == "$ver" ]] || die "built pulumi-language-python reports '$got', expected '$ver'"
+  rm -rf "$tmp/src"
+  publish "$tmp" "$final"
+  log "language host: done in $((SECONDS - t))s -> $final/bin"
 }
 
 # ---------------------------------------------------------------- resource plugins
@@ -312,7 +335,8 @@ case "$cmd" in
     else
       [[ "$CLI_VER" == "v$SDK_VERSION" ]] || log "cli: SDK $SDK_VERSION -> CLI $CLI_VER ($(awk -F'\t' -v s="$SDK_VERSION" '$1=="cli" && $2==s {print $4}' "$HERE/sources.tsv"))"
       build_cli "$CLI_VER"
-      CLI_DIR="$PC/cli-$CLI_VER/bin"
+      build_langhost "$CLI_VER"
+      CLI_DIR="$(langhost_dir "$CLI_VER")"
     fi
     for p in "${PLUGINS[@]}"; do build_plugin $p; done
     for p in "${PLUGINS[@]}"; do build_aux_for "${p%% *}"; done
@@ -323,7 +347,8 @@ case "$cmd" in
   env)
     if ! path_cli_matches "v$SDK_VERSION" && ! path_cli_matches "$CLI_VER"; then
       cli_done "$CLI_VER" || { log "not cached: cli $CLI_VER (run: $0 ensure $venv)"; exit 1; }
-      CLI_DIR="$PC/cli-$CLI_VER/bin"
+      langhost_done "$CLI_VER" || { log "not cached: language host from langhost/main.go $(langhost_hash) (run: $0 ensure $venv)"; exit 1; }
+      CLI_DIR="$(langhost_dir "$CLI_VER")"
     fi
     for p in "${PLUGINS[@]}"; do
       set -- $p

@@ -92,8 +92,9 @@ class Clustering(Strict):
 class PackSource(Strict):
     """The product pack. `synthetic` generates a stand-in with the real layout (tests, demo)."""
 
-    source: Literal["synthetic", "path"]
+    source: Literal["synthetic", "path", "url"]
     path: str | None = None  # zip or unpacked folder, when source is `path`
+    url: str | None = None  # https:// address of the zip, when source is `url` (sha256 required; cached)
     sha256: Sha256 | None = None  # of the zip, checked before anything is built
 
 

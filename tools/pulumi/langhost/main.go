@@ -7,8 +7,8 @@
 // project: it runs the SDK's own `pulumi-language-python-exec` script (shipped in the served
 // github.com/pulumi/pulumi/sdk/v3 module) with the project's virtualenv, reports the resource plugins that the
 // installed Pulumi packages need (from their pulumi-plugin.json), installs dependencies through the SDK's
-// python toolchain package, and answers `pulumi about`. Code generation, conversion and policy packs are not
-// implemented (they answer Unimplemented).
+// python toolchain package, answers `pulumi about`, and runs Python policy packs (RunPlugin, kind analyzer:
+// `pulumi preview --policy-pack DIR`). Code generation and conversion are not implemented (Unimplemented).
 //
 // Protocol (as the engine uses it): the engine starts the binary with the engine's gRPC address as the last
 // argument; the host prints the port it listens on, on one stdout line, and serves until killed.
@@ -27,11 +27,15 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
+	sdk "github.com/pulumi/pulumi/sdk/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"github.com/pulumi/pulumi/sdk/v3/python/toolchain"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
@@ -446,4 +450,126 @@ func decodeB64(s string) []byte {
 		return []byte(s)
 	}
 	return b
+}
+
+// pluginStream copies a plugin's stdout/stderr to the engine. gRPC forbids concurrent Send on one stream, and
+// the two pipes are copied on two goroutines: hence the shared mutex.
+type pluginStream struct {
+	mu     *sync.Mutex
+	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]
+	stderr bool
+}
+
+func (w pluginStream) Write(p []byte) (int, error) {
+	b := append([]byte(nil), p...)
+	r := &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	if w.stderr {
+		r = &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.server.Send(r); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// RunPlugin runs a Python policy pack (`pulumi preview --policy-pack DIR`): the engine loads DIR's
+// PulumiPolicy.yaml and asks this host to start it. The pack is `python -u -m pulumi.policy <args> <DIR>` in
+// the pack's own virtualenv (runtime.options.virtualenv, relative to DIR). Between the engine and Python sits
+// the SDK's policy proxy: it prints its own port first and waits for the engine's ConfigureStack, so Python
+// starts with PULUMI_PROJECT/STACK/DRY_RUN/CONFIG set and a pack can read pulumi.Config() at import.
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest,
+	server grpc.ServerStreamingServer[pulumirpc.RunPluginResponse],
+) error {
+	if req.GetKind() != "analyzer" {
+		return status.Errorf(codes.Unimplemented,
+			"this language host runs only analyzer plugins (policy packs), not kind %q", req.GetKind())
+	}
+	info := req.GetInfo()
+	if info == nil {
+		info = &pulumirpc.ProgramInfo{RootDirectory: req.GetPwd(), ProgramDirectory: req.GetPwd()}
+	}
+	packDir := info.GetProgramDirectory()
+	if packDir == "" {
+		packDir = info.GetRootDirectory()
+	}
+	tc, _, err := resolveToolchain(info)
+	if err != nil {
+		return err
+	}
+	ctx := server.Context()
+	if err := tc.ValidateVenv(ctx); err != nil {
+		return fmt.Errorf("policy pack %s: %w", packDir, err)
+	}
+
+	mu := &sync.Mutex{}
+	stdout := pluginStream{mu: mu, server: server}
+	stderr := pluginStream{mu: mu, server: server, stderr: true}
+	proxy, pythonStdout, err := sdk.NewPolicyProxy(ctx, stdout)
+	if err != nil {
+		return err
+	}
+	cfg, err := proxy.AwaitConfiguration(ctx) // prints the proxy's port: the engine dials it next
+	if err != nil {
+		return err
+	}
+
+	args := append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...) // -u: the port line must not wait
+	args = append(args, packDir)
+	cmd, err := tc.Command(ctx, args...)
+	if err != nil {
+		proxy.Abort(err)
+		return err
+	}
+	env := cmd.Env
+	if env == nil {
+		env = req.GetEnv()
+	}
+	if len(env) == 0 {
+		env = os.Environ()
+	}
+	if cfg != nil { // nil when the engine asked for info before configuring (e.g. `pulumi policy publish`)
+		config, err := json.Marshal(nonNil(cfg.GetConfig()))
+		if err != nil {
+			return err
+		}
+		secretKeys := cfg.GetConfigSecretKeys()
+		if secretKeys == nil {
+			secretKeys = []string{}
+		}
+		keys, err := json.Marshal(secretKeys)
+		if err != nil {
+			return err
+		}
+		env = append(env, "PULUMI_PROJECT="+cfg.GetProject(), "PULUMI_STACK="+cfg.GetStack(),
+			"PULUMI_ORGANIZATION="+cfg.GetOrganization(), "PULUMI_DRY_RUN="+strconv.FormatBool(cfg.GetDryRun()),
+			"PULUMI_CONFIG="+string(config), "PULUMI_CONFIG_SECRET_KEYS="+string(keys))
+	}
+	cmd.Env = env
+	cmd.Dir = packDir
+	cmd.Stdout, cmd.Stderr = pythonStdout, stderr
+	if err := cmd.Start(); err != nil {
+		proxy.Abort(err)
+		return fmt.Errorf("starting policy pack %s: %w", packDir, err)
+	}
+	runErr := proxy.Attach(ctx, cmd) // serves until Python exits (or the engine cancels the stream)
+	code := int32(0)
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(runErr, &exitErr):
+		code = int32(exitErr.ExitCode())
+	case runErr != nil && ctx.Err() == nil:
+		return runErr
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: code}})
+}
+
+func nonNil(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
