@@ -248,6 +248,19 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def test_passwords_are_not_in_the_clusters_etcd_files(stack: ProjectStack) -> None:
+    """Secrets are encrypted at rest by the local cluster's API server: the etcd files hold only ciphertext."""
+    secret = kube_json(stack.env, "-n", NAMESPACE, "get", "secret", "wso2is-secrets")
+    assert base64.b64decode(secret["data"]["admin_password"]).decode() == ADMIN_PASSWORD  # it is stored
+    etcd = Path(stack.env["KUBECONFIG"]).parent / "etcd"
+    blobs = [f.read_bytes() for f in etcd.rglob("*") if f.is_file()]
+    assert blobs, f"no etcd files under {etcd}"
+    head = ADMIN_PASSWORD.split(" ", 1)[0]
+    for needle in (ADMIN_PASSWORD.encode(), head.encode(), base64.b64encode(ADMIN_PASSWORD.encode())):
+        assert not any(needle in blob for blob in blobs)
+    assert any(b"k8s:enc:secretbox:v1:" in blob for blob in blobs)  # what the search could have missed
+
+
 def test_session_affinity_keeps_a_client_on_one_member(stack: ProjectStack) -> None:
     selves = {json.loads(http_get(_console(stack) + "/cluster/members")[1])["self"] for _ in range(12)}
     assert len(selves) == 1, selves
