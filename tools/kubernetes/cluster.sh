@@ -33,6 +33,8 @@ ETCD_PORT=${ETCD_PORT:-23790}; API_PORT=${API_PORT:-16443}
 NODE_IP=${NODE_IP:-10.245.0.1}        # alias put on lo: kubelet refuses a loopback node IP; pods reach the API here
 API_BIND=${API_BIND:-0.0.0.0}         # the API must answer on 127.0.0.1 (kubeconfig) and $NODE_IP (pods via 10.0.0.1)
 SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24   # node 1's pods; node i (NODES>1) gets 10.244.<i-1>.0/24
+# several nodes: a lost node turns NotReady 16 s after its last status (kubelets report every 2 s), not 50 s
+NODE_GRACE=$([ "$NODES" = 1 ] || echo --node-monitor-grace-period=16s)
 CLUSTER_CIDR=$([ "$NODES" = 1 ] && echo "$POD_CIDR" || echo 10.244.0.0/16)   # kube-proxy: traffic from pods is not masqueraded
 DNS_IP=10.0.0.10; CLUSTER_DOMAIN=cluster.local   # CoreDNS behind Service kube-system/kube-dns
 PAUSE_IMAGE=docker.io/local/pause:3.10; COREDNS_IMAGE=docker.io/local/coredns:1.15.0
@@ -336,7 +338,7 @@ KCFG
   bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --service-account-private-key-file="$P/sa.key" \
     --root-ca-file="$P/ca.crt" --service-cluster-ip-range="$SERVICE_CIDR" --controllers='*,-nodeipam' \
-    --flex-volume-plugin-dir="$KC/kcm-volume-plugins"
+    --flex-volume-plugin-dir="$KC/kcm-volume-plugins" $NODE_GRACE
   bg kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2))
 
