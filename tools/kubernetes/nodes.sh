@@ -49,7 +49,7 @@ node_prepare() {
   # cgroup root for this kubelet (cgroup v1: every hierarchy but the v2 one; cpuset needs cpus/mems filled)
   local c; for c in /sys/fs/cgroup/*/; do
     c=${c%/}; [ "${c##*/}" = unified ] && continue
-    [ -d "$c/wso2k8s-node$i" ] || { mkdir "$c/wso2k8s-node$i" && echo "$c/wso2k8s-node$i" >>"$RUN/node-cgroups"; }
+    mkdir -p "$c/wso2k8s-node$i"
   done
   local cs=/sys/fs/cgroup/cpuset
   [ -d "$cs/wso2k8s-node$i" ] && cat "$cs/cpuset.cpus" >"$cs/wso2k8s-node$i/cpuset.cpus" && cat "$cs/cpuset.mems" >"$cs/wso2k8s-node$i/cpuset.mems"
@@ -115,9 +115,11 @@ extra_nodes_undo() {
     ip netns del "wso2k8s-node$i" 2>/dev/null || true
     ip link show "wso2k8s-v$i" >/dev/null 2>&1 && ip link del "wso2k8s-v$i"   # takes its routes with it
   done
-  if [ -f "$RUN/node-cgroups" ]; then
-    while read -r c; do [ -d "$c" ] && { find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true; }; done <"$RUN/node-cgroups"
-  fi
+  # the cgroup roots up made, and what kubelet/runc made under them (also in the v2 `unified` hierarchy of this
+  # hybrid host, which up did not make): the name is ours alone
+  for i in $(recorded_nodes); do
+    for c in /sys/fs/cgroup/*/wso2k8s-node"$i"; do [ -d "$c" ] && { find "$c" -depth -type d -exec rmdir {} + 2>/dev/null || true; }; done
+  done
   # the pinned mount namespaces ($RUN/mnt/<i>) are unmounted with everything else under $KC
 }
 
