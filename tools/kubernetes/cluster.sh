@@ -419,7 +419,7 @@ do_down() {  # called with the lock held
       log "deleting all pods (kubelet tears them down)"
       kubectl_ delete pods --all -A --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
       for _ in $(seq 1 150); do
-        local left=""; for sock in "$KC/containerd.sock" $(extra_node_sockets); do
+        local left=""; for sock in "$KC/containerd.sock" $(extra_node_sockets live); do
           left="$left$(ctr -a "$sock" -n k8s.io tasks ls -q 2>/dev/null)"; done
         [ -z "$left" ] && break; sleep 0.1
       done

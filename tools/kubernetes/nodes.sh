@@ -108,7 +108,12 @@ forget_extra_nodes() {
 }
 
 # --- down: processes first (cluster.sh stops them), then this undoes the host side ---
-extra_node_sockets() { local i; for i in $(recorded_nodes); do echo "$(node_dir "$i")/containerd.sock"; done; }
+extra_node_sockets() {  # [live]: only nodes whose kubelet runs (a lost node's pods are never torn down by it)
+  local i; for i in $(recorded_nodes); do
+    [ "${1:-}" = live ] && ! pid_of "node$i-kubelet" >/dev/null && continue
+    echo "$(node_dir "$i")/containerd.sock"
+  done
+}
 extra_nodes_undo() {
   local i c
   for i in $(recorded_nodes); do
