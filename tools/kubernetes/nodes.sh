@@ -33,6 +33,8 @@ node_prepare() {
   local i=$1 ns=wso2k8s-node$1 hv=wso2k8s-v$1 ip; ip=$(node_ip "$1")
   local D; D=$(node_dir "$i")
   echo "$i" >>"$RUN/extra-nodes"
+  # leftovers of a run whose run dir is gone (names are ours alone)
+  ip netns del "$ns" 2>/dev/null || true; ip link del "$hv" 2>/dev/null || true
   ip netns add "$ns"
   ip link add "$hv" type veth peer name eth0 netns "$ns"
   ip link set "$hv" up
@@ -41,8 +43,8 @@ node_prepare() {
   ip -n "$ns" link set eth0 up
   ip -n "$ns" route add "$NODE_IP/32" dev eth0
   ip -n "$ns" route add default via "$NODE_IP" dev eth0
-  ip route add "$ip/32" dev "$hv" src "$NODE_IP"
-  ip route add "$(node_cidr "$i")" via "$ip" dev "$hv"
+  ip route replace "$ip/32" dev "$hv" src "$NODE_IP"
+  ip route replace "$(node_cidr "$i")" via "$ip" dev "$hv"
   # forwarding between pods and the host inside the node; bridged pod->ClusterIP->pod needs br_netfilter there too
   ip netns exec "$ns" sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1
   forward_accept "$hv"
