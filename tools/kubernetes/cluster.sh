@@ -443,8 +443,10 @@ do_down() {  # called with the lock held
   log "all processes stopped; undoing host changes"
   # pinned network namespaces that appeared during the run
   local n; for n in $(comm -13 "$RUN/netns.before" <(ls /run/netns 2>/dev/null | sort) 2>/dev/null); do
-    # a name still pinned by another mount namespace cannot go: say so and carry on with the rest
-    case "$n" in cni-*) umount "/run/netns/$n" 2>/dev/null || true
+    # a pin can be mounted twice: `ip netns add` (NODES>1, or anyone's) bind-mounts /run/netns onto itself
+    # recursively, copying the pins made before it; the hidden lower copy makes rm fail with EBUSY. Unmount until
+    # gone; a name still busy elsewhere is said and kept, and the clean-up carries on
+    case "$n" in cni-*) for _ in 1 2 3; do umount "/run/netns/$n" 2>/dev/null || break; done
                         rm -f "/run/netns/$n" 2>/dev/null || log "kept /run/netns/$n (busy elsewhere)";; esac
   done
   ip link show wso2k8s0 >/dev/null 2>&1 && ip link del wso2k8s0
