@@ -117,7 +117,8 @@ def _http(env: dict[str, str], pod: str, host: str) -> str:
     """The page `pod` gets from host:port (busybox nc: the static busybox wget crashes here, see the README)."""
     proc = kubectl(env, "-n", NAMESPACE, "exec", pod, "--", "sh", "-c",
                    f"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 3 {host}", check=False)
-    return proc.stdout.split("\r\n\r\n", 1)[-1].strip() if proc.returncode == 0 else f"<failed: {proc.stderr.strip()}>"
+    # text mode turned the head's CRLFs into plain newlines: the body follows the first empty line
+    return proc.stdout.split("\n\n", 1)[-1].strip() if proc.returncode == 0 else f"<failed: {proc.stderr.strip()}>"
 
 
 def _node_ready(env: dict[str, str], node: str) -> str:
