@@ -7,14 +7,15 @@
 #                                         kubeconfig path. The cluster's objects (etcd) survive down/up and reboots.
 #   tools/kubernetes/cluster.sh down      stop what `up` started and undo its host changes; etcd data is kept
 #   tools/kubernetes/cluster.sh reset     down, then throw the cluster's objects away: the next up starts empty
-#   tools/kubernetes/cluster.sh status    what runs; exit 0 = up and healthy, 1 = partly up/unhealthy, 3 = down
+#   tools/kubernetes/cluster.sh status    what runs, the nodes; exit 0 = up and healthy, 1 = partly up/unhealthy, 3 = down
 #   tools/kubernetes/cluster.sh kubeconfig | env | kubectl ARGS...
 #
 # Paths: binaries  $WSO2K8S_CACHE/kubernetes-1.34.4/bin   (WSO2K8S_CACHE=/var/cache/wso2-kubernetes)
 #        state     $WSO2K8S_STATE/cluster                  (WSO2K8S_STATE=/var/lib/wso2-kubernetes): etcd/, pki/, log/
 #        kubeconfig $WSO2K8S_STATE/cluster/kubeconfig      (CA and token kept across down/up/reset: same content)
 #        Secrets' at-rest key $WSO2K8S_STATE/encryption/config.yaml (made once per machine, 0600, kept by reset)
-# Knobs: NODE=0 (control plane only), PROXY=0 (no kube-proxy/NodePorts), API_PORT=16443, ETCD_PORT=23790,
+# Knobs: NODES=1 (NODES=N: nodes 2..N in network + mount namespaces of their own, see nodes.sh),
+#        NODE=0 (control plane only), PROXY=0 (no kube-proxy/NodePorts), API_PORT=16443, ETCD_PORT=23790,
 #        NODE_IP=10.245.0.1, REGISTRIES="127.0.0.1:5000 localhost:5000" (plain-HTTP registries for containerd).
 # See README.md next to this file for the traps.
 set -euo pipefail
@@ -27,11 +28,14 @@ KC=$STATE/cluster
 RUN=$KC/run
 P=$KC/pki
 K=$KC/kubeconfig
-NODE=${NODE:-1}; PROXY=${PROXY:-1}
+NODE=${NODE:-1}; PROXY=${PROXY:-1}; NODES=${NODES:-1}
 ETCD_PORT=${ETCD_PORT:-23790}; API_PORT=${API_PORT:-16443}
 NODE_IP=${NODE_IP:-10.245.0.1}        # alias put on lo: kubelet refuses a loopback node IP; pods reach the API here
 API_BIND=${API_BIND:-0.0.0.0}         # the API must answer on 127.0.0.1 (kubeconfig) and $NODE_IP (pods via 10.0.0.1)
-SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24
+SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24   # node 1's pods; node i (NODES>1) gets 10.244.<i-1>.0/24
+# several nodes: a lost node turns NotReady 16 s after its last status (kubelets report every 2 s), not 50 s
+NODE_GRACE=$([ "$NODES" = 1 ] || echo --node-monitor-grace-period=16s)
+CLUSTER_CIDR=$([ "$NODES" = 1 ] && echo "$POD_CIDR" || echo 10.244.0.0/16)   # kube-proxy: traffic from pods is not masqueraded
 DNS_IP=10.0.0.10; CLUSTER_DOMAIN=cluster.local   # CoreDNS behind Service kube-system/kube-dns
 PAUSE_IMAGE=docker.io/local/pause:3.10; COREDNS_IMAGE=docker.io/local/coredns:1.15.0
 NODE_NAME=wso2k8s-node
@@ -80,7 +84,7 @@ bg() {
   local name=$1; shift
   local exe; exe=$(command -v "$1") || die "$1 not found"; shift
   rm -f "$RUN/$name.pid"; echo "$exe" >"$RUN/$name.exe"
-  setsid "$HERE/../detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
+  setsid ${BG_WRAP:-} "$HERE/../detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do [ -s "$RUN/$name.pid" ] && break; sleep 0.02; done
   grep -qx "$name" "$RUN/components" 2>/dev/null || echo "$name" >>"$RUN/components"
 }
@@ -111,13 +115,14 @@ wait_for() {  # wait_for NAME CONDITION [tenths-of-seconds] [component-log]
 }
 
 apiserver_ready() { curl_ -sf -m 2 --cacert "$P/ca.crt" -H "Authorization: Bearer $(cut -d, -f1 "$P/tokens.csv")" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1; }
-node_ready() { [ "$(kubectl_ get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
+node_ready() { [ "$(kubectl_ get node "${1:-$NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
 
 is_up() {  # every recorded component runs, the API is ready and the node (if any) is Ready
   [ -f "$RUN/up-complete" ] || return 1
   local c; for c in $(cat "$RUN/components"); do pid_of "$c" >/dev/null || return 1; done
   apiserver_ready || return 1
   if grep -qx kubelet "$RUN/components"; then node_ready || return 1; fi
+  local i; for i in $(recorded_nodes); do node_ready "$(node_name "$i")" || return 1; done
 }
 
 # Secrets are encrypted at rest (secretbox, XSalsa20-Poly1305) with a key made once per machine, kept outside
@@ -149,8 +154,98 @@ encrypt_existing_secrets() {
   touch "$KC/etcd.encrypted"
 }
 
+. "$HERE/nodes.sh"
+
 ipt_norm() { "$1-save" 2>/dev/null | grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]/[0:0]/' || true; }
 
+# --- per-node configuration (node 1 on the host; nodes 2..N of nodes.sh use the same) ---
+cni_conflist() {  # cni_conflist SUBNET IPAM_DIR
+  cat <<CNI
+{"cniVersion":"0.4.0","name":"wso2k8s","plugins":[
+ {"type":"bridge","bridge":"wso2k8s0","isGateway":true,"isDefaultGateway":true,"ipMasq":false,"hairpinMode":true,
+  "ipam":{"type":"host-local","ranges":[[{"subnet":"$1"}]],"dataDir":"$2"}},
+ {"type":"portmap","capabilities":{"portMappings":true}},{"type":"loopback"}]}
+CNI
+}
+containerd_toml() {  # containerd_toml DIR: root/state/socket/runc/CNI of one node under DIR
+  cat <<CTD
+version = 2
+root = "$1/containerd/root"
+state = "$1/containerd/state"
+disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
+[grpc]
+  address = "$1/containerd.sock"
+[ttrpc]
+  address = "$1/containerd.sock.ttrpc"
+[plugins."io.containerd.internal.v1.opt"]
+  path = "$1/containerd/opt"
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "$PAUSE_IMAGE"   # the only place the sandbox image is set (kubelet flag gone)
+  restrict_oom_score_adj = true   # no CAP_SYS_RESOURCE in this VM: runc cannot set oom_score_adj=-998
+  stream_server_address = "127.0.0.1"
+  stream_server_port = "0"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    snapshotter = "overlayfs"
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        BinaryName = "/usr/sbin/runc"
+        Root = "$1/runc"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "$1/cni"
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = "$KC/certs.d"
+CTD
+}
+kubelet_yaml() {  # kubelet_yaml NODE_IP DIR [CGROUP_ROOT]
+  cat <<KL
+apiVersion: kubelet.config.k8s.io/v1beta1
+kind: KubeletConfiguration
+address: $1
+port: 10350
+readOnlyPort: 0
+healthzBindAddress: 127.0.0.1
+healthzPort: 10348
+containerRuntimeEndpoint: unix://$2/containerd.sock   # the --container-runtime* flags are gone
+failCgroupV1: false             # this host is cgroup v1: the 1.34 default, said explicitly (1.35 flips it)
+clusterDNS: ["$DNS_IP"]
+clusterDomain: $CLUSTER_DOMAIN
+authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
+authorization: {mode: AlwaysAllow}
+cgroupDriver: cgroupfs
+failSwapOn: false
+nodeStatusUpdateFrequency: 2s   # default 10s: Ready would be reported ~10 s after registration
+makeIPTablesUtilChains: $([ "$PROXY" = 1 ] && echo true || echo false)
+volumePluginDir: $2/kubelet-volume-plugins
+evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
+imageGCHighThresholdPercent: 100
+imageGCLowThresholdPercent: 99
+KL
+  [ -z "${3:-}" ] || echo "cgroupRoot: $3   # its own: two kubelets on one /kubepods kill each other's pods as orphans"
+}
+kube_proxy_yaml() {  # kube_proxy_yaml KUBECONFIG NODE_NAME NODEPORT_ADDRESSES
+  cat <<KP
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+kind: KubeProxyConfiguration
+clientConnection: {kubeconfig: $1}
+mode: iptables
+bindAddress: 127.0.0.1
+healthzBindAddress: 127.0.0.1:10356
+metricsBindAddress: 127.0.0.1:10349
+clusterCIDR: $CLUSTER_CIDR
+hostnameOverride: $2
+conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
+nodePortAddresses: [$3]
+KP
+}
+forward_accept() {  # dockerd's FORWARD policy is DROP: let pod traffic through IFACE (recorded; down removes it)
+  local d; for d in -i -o; do
+    iptables -C FORWARD $d "$1" -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null ||
+      { iptables -I FORWARD 1 $d "$1" -m comment --comment "wso2k8s: pod traffic" -j ACCEPT && echo "$d $1" >>"$RUN/forward-rules"; }
+  done
+}
 # =====================================================================================================
 cmd_build() {
   mkdir -p "$CACHE"; exec 8>"$CACHE/kubernetes-$K8S_VERSION.lock"
@@ -160,7 +255,8 @@ cmd_build() {
 
 cmd_up() {
   lock
-  local mode="NODE=$NODE PROXY=$PROXY VERSION=$K8S_VERSION"
+  nodes_validate
+  local mode="NODE=$NODE PROXY=$PROXY VERSION=$K8S_VERSION"; [ "$NODES" = 1 ] || mode="$mode NODES=$NODES"
   if is_up && [ "$(cat "$RUN/mode" 2>/dev/null)" != "$mode" ]; then
     log "running with $(cat "$RUN/mode" 2>/dev/null), asked for $mode: restarting"; do_down
   elif is_up; then
@@ -242,48 +338,14 @@ KCFG
   bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --service-account-private-key-file="$P/sa.key" \
     --root-ca-file="$P/ca.crt" --service-cluster-ip-range="$SERVICE_CIDR" --controllers='*,-nodeipam' \
-    --flex-volume-plugin-dir="$KC/kcm-volume-plugins"
+    --flex-volume-plugin-dir="$KC/kcm-volume-plugins" $NODE_GRACE
   bg kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2))
 
   # --- containerd (Debian 1.6, CRI) + CNI bridge; pulls from the plain-HTTP local registry ---
   mkdir -p "$KC/cni" "$KC/img"
-  cat >"$KC/cni/10-wso2k8s.conflist" <<CNI
-{"cniVersion":"0.4.0","name":"wso2k8s","plugins":[
- {"type":"bridge","bridge":"wso2k8s0","isGateway":true,"isDefaultGateway":true,"ipMasq":false,"hairpinMode":true,
-  "ipam":{"type":"host-local","ranges":[[{"subnet":"$POD_CIDR"}]],"dataDir":"$KC/cni/ipam"}},
- {"type":"portmap","capabilities":{"portMappings":true}},{"type":"loopback"}]}
-CNI
-  cat >"$KC/containerd.toml" <<CTD
-version = 2
-root = "$KC/containerd/root"
-state = "$KC/containerd/state"
-disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper"]
-[grpc]
-  address = "$KC/containerd.sock"
-[ttrpc]
-  address = "$KC/containerd.sock.ttrpc"
-[plugins."io.containerd.internal.v1.opt"]
-  path = "$KC/containerd/opt"
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "$PAUSE_IMAGE"   # the only place the sandbox image is set (kubelet flag gone)
-  restrict_oom_score_adj = true   # no CAP_SYS_RESOURCE in this VM: runc cannot set oom_score_adj=-998
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        BinaryName = "/usr/sbin/runc"
-        Root = "$KC/runc"
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = "$KC/cni"
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = "$KC/certs.d"
-CTD
+  cni_conflist "$POD_CIDR" "$KC/cni/ipam" >"$KC/cni/10-wso2k8s.conflist"
+  containerd_toml "$KC" >"$KC/containerd.toml"
   # one hosts.toml per registry, read at each pull. containerd 1.6.20 rejects a file with only `server = ...`
   # ("invalid `host` tree") and silently falls back to https: the [host."http://..."] table is required.
   rm -rf "$KC/certs.d"
@@ -293,12 +355,12 @@ CTD
   done
   # dockerd sets the FORWARD policy to DROP and br_netfilter sends bridged pod<->pod frames through FORWARD:
   # without these, pod->pod and pod->ClusterIP->pod time out
-  for d in -i -o; do
-    iptables -C FORWARD $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null ||
-      { iptables -I FORWARD 1 $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT && echo "$d" >>"$RUN/forward-rules"; }
-  done
+  forward_accept wso2k8s0
+  # extra nodes (NODES>1): namespaces before any containerd runs, so none of its mounts is copied into theirs
+  extra_nodes_prepare
   log "starting containerd"
   bg containerd containerd --config "$KC/containerd.toml"
+  extra_nodes_start_containerd
   wait_for containerd "ctr -a $KC/containerd.sock version" 300 containerd
   # images that cannot be pulled here: pause (sandbox) and a busybox for quick tests (local/busybox:1)
   rm -rf "$KC/img"; mkdir -p "$KC/img/pause" "$KC/img/bb/bin" "$KC/img/bb/www" "$KC/img/bb/tmp"
@@ -314,53 +376,22 @@ CTD
   log "images ${PAUSE_IMAGE#docker.io/}, local/busybox:1, ${COREDNS_IMAGE#docker.io/} imported"
 
   # --- kubelet ---
-  cat >"$KC/kubelet.yaml" <<KL
-apiVersion: kubelet.config.k8s.io/v1beta1
-kind: KubeletConfiguration
-address: $NODE_IP
-port: 10350
-readOnlyPort: 0
-healthzBindAddress: 127.0.0.1
-healthzPort: 10348
-containerRuntimeEndpoint: unix://$KC/containerd.sock   # the --container-runtime* flags are gone
-failCgroupV1: false             # this host is cgroup v1: the 1.34 default, said explicitly (1.35 flips it)
-clusterDNS: ["$DNS_IP"]
-clusterDomain: $CLUSTER_DOMAIN
-authentication: {anonymous: {enabled: true}, webhook: {enabled: false}}
-authorization: {mode: AlwaysAllow}
-cgroupDriver: cgroupfs
-failSwapOn: false
-nodeStatusUpdateFrequency: 2s   # default 10s: Ready would be reported ~10 s after registration
-makeIPTablesUtilChains: $([ "$PROXY" = 1 ] && echo true || echo false)
-volumePluginDir: $KC/kubelet-volume-plugins
-evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
-imageGCHighThresholdPercent: 100
-imageGCLowThresholdPercent: 99
-KL
+  kubelet_yaml "$NODE_IP" "$KC" >"$KC/kubelet.yaml"
   log "starting kubelet (node $NODE_NAME, $NODE_IP)"
   bg kubelet "$BIN/kubelet" --kubeconfig="$K" --config="$KC/kubelet.yaml" --root-dir="$KC/kubelet" --cert-dir="$KC/kubelet/pki" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP"
 
   # --- kube-proxy (iptables mode): NodePorts on 127.0.0.1 and $NODE_IP; Service IPs for pods ---
   if [ "$PROXY" = 1 ]; then
-    cat >"$KC/kube-proxy.yaml" <<KP
-apiVersion: kubeproxy.config.k8s.io/v1alpha1
-kind: KubeProxyConfiguration
-clientConnection: {kubeconfig: $K}
-mode: iptables
-bindAddress: 127.0.0.1
-healthzBindAddress: 127.0.0.1:10356
-metricsBindAddress: 127.0.0.1:10349
-clusterCIDR: $POD_CIDR
-hostnameOverride: $NODE_NAME
-conntrack: {maxPerCore: 0, tcpEstablishedTimeout: 0s, tcpCloseWaitTimeout: 0s}
-nodePortAddresses: ["127.0.0.0/8", "$NODE_IP/32"]
-KP
+    kube_proxy_yaml "$K" "$NODE_NAME" '"127.0.0.0/8", "'"$NODE_IP/32"'"' >"$KC/kube-proxy.yaml"
     log "starting kube-proxy (iptables mode)"
     bg kube-proxy "$BIN/kube-proxy" --config="$KC/kube-proxy.yaml"
   fi
+  extra_nodes_start
   wait_for "node $NODE_NAME (Ready)" node_ready 1200 kubelet
   [ "$PROXY" = 1 ] && wait_for kube-proxy "curl_ -sf -m 1 http://127.0.0.1:10356/healthz" 300 kube-proxy
+  extra_nodes_wait
+  forget_extra_nodes
   # pods are rejected until their namespace's ServiceAccount exists (tokens are projected now, no token Secret)
   wait_for "default service account" "kubectl_ -n default get sa default" 300
   log "deploying CoreDNS (kube-system/coredns, Service kube-dns $DNS_IP, domain $CLUSTER_DOMAIN)"
@@ -379,7 +410,8 @@ finish_up() {
 
 # =====================================================================================================
 do_down() {  # called with the lock held
-  local A=(-a "$KC/containerd.sock" -n k8s.io) id
+  local A=(-a "$KC/containerd.sock" -n k8s.io) id sock i nodes_p=() nodes_c=()
+  for i in $(recorded_nodes); do nodes_p+=("node$i-kube-proxy" "node$i-kubelet"); nodes_c+=("node$i-containerd"); done
   if pid_of kubelet >/dev/null && apiserver_ready; then
     # no new pods: stop the controllers first; then let kubelet tear pods down through CRI (CNI DEL, veths)
     stop kube-controller-manager kube-scheduler
@@ -387,32 +419,38 @@ do_down() {  # called with the lock held
       log "deleting all pods (kubelet tears them down)"
       kubectl_ delete pods --all -A --grace-period=0 --force --wait=false >/dev/null 2>&1 || true
       for _ in $(seq 1 150); do
-        [ -z "$(ctr "${A[@]}" tasks ls -q 2>/dev/null)" ] && break; sleep 0.1
+        local left=""; for sock in "$KC/containerd.sock" $(extra_node_sockets live); do
+          left="$left$(ctr -a "$sock" -n k8s.io tasks ls -q 2>/dev/null)"; done
+        [ -z "$left" ] && break; sleep 0.1
       done
     fi
   fi
-  log "stopping kube-proxy, kubelet"
-  stop kube-proxy kubelet
-  if pid_of containerd >/dev/null; then   # anything left: kill tasks, unpin network namespaces
-    for id in $(ctr "${A[@]}" tasks ls -q 2>/dev/null); do
-      ctr "${A[@]}" tasks kill -s SIGKILL "$id"; sleep 0.2; ctr "${A[@]}" tasks delete -f "$id"
+  log "stopping kube-proxy, kubelet${nodes_p:+ (and those of nodes $(recorded_nodes | xargs))}"
+  stop kube-proxy kubelet ${nodes_p[@]+"${nodes_p[@]}"}
+  for sock in "$KC/containerd.sock" $(extra_node_sockets); do   # anything left: kill tasks, unpin network namespaces
+    [ -S "$sock" ] && ctr -a "$sock" version >/dev/null 2>&1 || continue
+    for id in $(ctr -a "$sock" -n k8s.io tasks ls -q 2>/dev/null); do
+      ctr -a "$sock" -n k8s.io tasks kill -s SIGKILL "$id"; sleep 0.2; ctr -a "$sock" -n k8s.io tasks delete -f "$id"
     done >/dev/null 2>&1 || true
-  fi
+  done
   log "stopping containerd, kube-controller-manager, kube-scheduler, kube-apiserver, etcd"
   # the API server holds no state of its own (1 s grace, it would take ~6 s); etcd's data is kept, so it gets
   # its full grace period; containerd too, in parallel
-  stop containerd & local cpid=$!
+  stop containerd ${nodes_c[@]+"${nodes_c[@]}"} & local cpid=$!
   STOP_WAIT=10 stop kube-controller-manager kube-scheduler kube-apiserver
   stop etcd
   wait "$cpid" || true
   log "all processes stopped; undoing host changes"
   # pinned network namespaces that appeared during the run
   local n; for n in $(comm -13 "$RUN/netns.before" <(ls /run/netns 2>/dev/null | sort) 2>/dev/null); do
-    # a name still pinned by another mount namespace cannot go: say so and carry on with the rest
-    case "$n" in cni-*) umount "/run/netns/$n" 2>/dev/null || true
+    # a pin can be mounted twice: `ip netns add` (NODES>1, or anyone's) bind-mounts /run/netns onto itself
+    # recursively, copying the pins made before it; the hidden lower copy makes rm fail with EBUSY. Unmount until
+    # gone; a name still busy elsewhere is said and kept, and the clean-up carries on
+    case "$n" in cni-*) for _ in 1 2 3; do umount "/run/netns/$n" 2>/dev/null || break; done
                         rm -f "/run/netns/$n" 2>/dev/null || log "kept /run/netns/$n (busy elsewhere)";; esac
   done
   ip link show wso2k8s0 >/dev/null 2>&1 && ip link del wso2k8s0
+  extra_nodes_undo
   undo_iptables
   log "iptables rules and chains removed"
   # sysctls back to their values before up
@@ -438,7 +476,7 @@ do_down() {  # called with the lock held
   # logs stay in log/. Pods were deleted above, so no host-local IP allocation in cni/ is still in use.
   local t; for t in iptables ip6tables; do [ -f "$RUN/$t.before" ] && cp "$RUN/$t.before" "$KC/log/$t.before-up"; done
   rm -rf --one-file-system "$RUN" "$KC/containerd" "$KC/kubelet" "$KC/runc" "$KC/cni" "$KC/img" "$KC/certs.d" \
-    "$KC"/containerd.sock* "$KC"/*.yaml "$KC"/containerd.toml \
+    "$KC"/containerd.sock* "$KC"/*.yaml "$KC"/containerd.toml "$KC/nodes" "$KC/kubeconfig-node" \
     "$KC/kcm-volume-plugins" "$KC/kubelet-volume-plugins"
   # verification: iptables as before up (counters ignored)
   for t in iptables ip6tables; do
@@ -482,7 +520,7 @@ undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules ju
     done
   fi
   if [ -f "$RUN/forward-rules" ]; then
-    while read -r d; do iptables -D FORWARD $d wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null || true; done <"$RUN/forward-rules"
+    while read -r d ifc; do iptables -D FORWARD $d "${ifc:-wso2k8s0}" -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null || true; done <"$RUN/forward-rules"
   fi
 }
 
@@ -509,7 +547,9 @@ cmd_status() {
   done
   if apiserver_ready; then echo "  api https://127.0.0.1:$API_PORT ready"; else echo "  api https://127.0.0.1:$API_PORT NOT READY"; bad=1; fi
   if grep -qx kubelet "$RUN/components"; then
-    if node_ready; then echo "  node $NODE_NAME Ready ($NODE_IP)"; else echo "  node $NODE_NAME NOT Ready"; bad=1; fi
+    if [ -z "$(recorded_nodes)" ]; then
+      if node_ready; then echo "  node $NODE_NAME Ready ($NODE_IP)"; else echo "  node $NODE_NAME NOT Ready"; bad=1; fi
+    else nodes_status || bad=1; fi
     [ "$bad" = 0 ] && echo "  pods: $(kubectl_ get pods -A --no-headers 2>/dev/null | wc -l), services: $(kubectl_ get svc -A --no-headers 2>/dev/null | wc -l)"
     if [ "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; then
       echo "  dns: CoreDNS ready (kube-dns $DNS_IP, $CLUSTER_DOMAIN)"; else echo "  dns: CoreDNS NOT READY"; bad=1; fi
