@@ -89,8 +89,10 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
         p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
         s.product_image.tag, base, registry, s.image_build))
-    access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(s.name, s.kubernetes.namespace, labels),
-                              opts=scoped)
+    k = s.clustering.kubernetes
+    access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
+        s.name, s.kubernetes.namespace, labels, mode=k.mode, endpointslices=k.endpointslices,
+        selector=labels, member_port=s.clustering.local_member_port), opts=scoped)  # selector: CarbonCluster's
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
         settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),

@@ -97,12 +97,10 @@ def _synthetic(s: Settings, keystore_password: str, cache: Path) -> tuple[Path, 
         salt = os.urandom(16)
         marker.write_text(salt.hex() + ":" + _scrypt(keystore_password, salt))
     files_dir = folder / "files"
-    for entry in s.file_list:
-        jar = files_dir / entry
-        if not jar.is_file():
-            stem = Path(entry).stem
-            name, _, version = stem.rpartition("-")
-            make_jar(jar, name=name or stem, version=version if name else "1.0.0")
+    for entry in s.file_list:  # rewritten each time: the synthetic scheme jars follow their sources
+        stem = Path(entry).stem
+        name, _, version = stem.rpartition("-")
+        make_jar(files_dir / entry, name=name or stem, version=version if name else "1.0.0")
     return pack_zip, files_dir
 
 

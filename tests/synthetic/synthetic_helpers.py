@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import socket
 import ssl
 import subprocess
@@ -51,19 +52,39 @@ def set_connector_keystore_pass(home: Path, password: str) -> None:
     p.write_text(text, encoding="utf-8")
 
 
+SCHEME_CLASS = "org.wso2.carbon.membership.scheme.kubernetes.KubernetesMembershipScheme"
+
+
 def set_clustering(home: Path, *, scheme: str = "kubernetes", enable: bool = True,
-                   params: dict[str, str] | None = None) -> None:
-    """Edit axis2.xml's <clustering> the way a renderer would: enable, scheme, extra parameters."""
+                   params: dict[str, str] | None = None, class_name: str | None = SCHEME_CLASS) -> None:
+    """Edit axis2.xml's <clustering> the way a renderer would: enable, scheme, the scheme's class (kubernetes),
+    extra parameters (inserted before any added earlier)."""
     p = home / CONF / "axis2" / "axis2.xml"
     text = p.read_text(encoding="utf-8")
     text, n = re.subn(r'(<clustering class="[^"]+"\s+enable=")(?:true|false)(")',
                       rf"\g<1>{'true' if enable else 'false'}\g<2>", text)
     assert n == 1
-    extra = "".join(f'\n        <parameter name="{k}">{v}</parameter>' for k, v in (params or {}).items())
+    params = dict(params or {})
+    if scheme == "kubernetes" and class_name:
+        params = {"membershipSchemeClassName": class_name, **params}
+    extra = "".join(f'\n        <parameter name="{k}">{v}</parameter>' for k, v in params.items())
     text, n = re.subn(r'<parameter name="membershipScheme">[^<]*</parameter>',
                       f'<parameter name="membershipScheme">{scheme}</parameter>{extra}', text)
     assert n == 1
     p.write_text(text, encoding="utf-8")
+
+
+def install_scheme(home: Path, version: str = "current", *, dnsjava: bool = True) -> Path:
+    """Copy the synthetic scheme jar of `version` (and dnsjava) into repository/components/lib, as file_list does."""
+    from wso2k8s.synthetic.scheme_jars import build_dnsjava_jar, build_scheme_jar
+
+    lib = home / "repository" / "components" / "lib"
+    lib.mkdir(parents=True, exist_ok=True)
+    jar = build_scheme_jar(version)  # type: ignore[arg-type]
+    shutil.copyfile(jar, lib / jar.name)
+    if dnsjava:
+        shutil.copyfile(build_dnsjava_jar(), lib / build_dnsjava_jar().name)
+    return lib / jar.name
 
 
 # --------------------------------------------------------------------------- probes
@@ -190,6 +211,7 @@ class FakeKubeApi:
     endpoints: dict[str, list[str]] = field(default_factory=dict)
     not_ready: dict[str, list[str]] = field(default_factory=dict)
     mode: str = "ok"
+    warning: str | None = None  # a Warning header on every answer (Kubernetes 1.33+ on v1 Endpoints)
     requests: list[SeenRequest] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
 
@@ -209,6 +231,8 @@ class FakeKubeApi:
                 data = json.dumps(body).encode()
                 self.send_response(code)
                 self.send_header("Content-Type", "application/json")
+                if api.warning:
+                    self.send_header("Warning", api.warning)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -261,3 +285,55 @@ class FakeKubeApi:
     def stop(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+# --------------------------------------------------------------------------- fake cluster DNS
+
+
+@dataclass
+class FakeDns:
+    """UDP DNS server on 127.0.0.1 answering like CoreDNS for headless Services: an SRV query of
+    `<svc>.<ns>.svc.cluster.local` gets one record per pod (target `<ip-dashed>.<svc>...`), whose A record is
+    the pod IP. ``services`` maps the full service name -> pod IPs; anything else is NXDOMAIN."""
+
+    services: dict[str, list[str]] = field(default_factory=dict)
+    queries: list[tuple[str, str]] = field(default_factory=list)
+
+    def start(self) -> FakeDns:
+        from dnslib import QTYPE, RCODE, RR, SRV, A, DNSRecord  # type: ignore[import-untyped]
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        dns = self
+
+        def answer(data: bytes) -> bytes:
+            q = DNSRecord.parse(data)
+            name, qtype = str(q.q.qname).rstrip("."), QTYPE[q.q.qtype]
+            dns.queries.append((name, qtype))
+            reply = q.reply()
+            targets = {f"{ip.replace('.', '-')}.{svc}": ip for svc, ips in dns.services.items() for ip in ips}
+            if qtype == "SRV" and name in dns.services:
+                for ip in dns.services[name]:
+                    reply.add_answer(RR(name, QTYPE.SRV, ttl=5,
+                                        rdata=SRV(0, 100, 4000, f"{ip.replace('.', '-')}.{name}.")))
+            elif qtype == "A" and name in targets:
+                reply.add_answer(RR(name, QTYPE.A, ttl=5, rdata=A(targets[name])))
+            elif name not in dns.services and name not in targets:
+                reply.header.rcode = RCODE.NXDOMAIN
+            return bytes(reply.pack())
+
+        def serve() -> None:
+            while True:
+                try:
+                    data, peer = self.sock.recvfrom(4096)
+                except OSError:
+                    return
+                self.sock.sendto(answer(data), peer)
+
+        self.thread = threading.Thread(target=serve, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.sock.close()

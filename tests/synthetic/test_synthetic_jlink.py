@@ -10,7 +10,16 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from synthetic_helpers import FakeKubeApi, get_json, http_get, set_clustering, set_offset, wait_until
+from synthetic_helpers import (
+    FakeDns,
+    FakeKubeApi,
+    get_json,
+    http_get,
+    install_scheme,
+    set_clustering,
+    set_offset,
+    wait_until,
+)
 
 from wso2k8s.synthetic.pack import SERVER_JAVA_MODULES, build_server_jar, cache_dir
 from wso2k8s.synthetic.runner import ports_for
@@ -60,10 +69,11 @@ def test_runs_on_jlinked_runtime(jlink_runtime: Path, carbon_home: Path, tmp_pat
     api.start()
     try:
         set_offset(carbon_home, offset)
-        set_clustering(carbon_home, params={"KUBERNETES_SERVICES": "wso2is", "KUBERNETES_MASTER": api.url})
-        server = servers(carbon_home, java_home=jlink_runtime,
-                         java_opts=[f"-Dkubernetes.membership.token.file={api.token_file}",
-                                    f"-Dkubernetes.membership.ca.file={api.ca_crt}",
+        install_scheme(carbon_home, "current")
+        set_clustering(carbon_home, params={"KUBERNETES_SERVICES": "wso2is", "USE_DNS": "false",
+                                            "KUBERNETES_API_SERVER": api.url})
+        server = servers(carbon_home, java_home=jlink_runtime, env={"BEARER_TOKEN_FILE_LOCATION": str(api.token_file)},
+                         java_opts=[f"-Dkubernetes.membership.ca.file={api.ca_crt}",
                                     "-Dkubernetes.membership.interval.ms=250"])
         assert f"JAVA_HOME environment variable is set to {jlink_runtime}" in server.output()
         ports = ports_for(offset)
@@ -76,3 +86,17 @@ def test_runs_on_jlinked_runtime(jlink_runtime: Path, carbon_home: Path, tmp_pat
         assert members["namespace"] == "default"
     finally:
         api.stop()
+
+    # DNS mode needs the JDK's DNS provider (jdk.naming.dns, in SERVER_JAVA_MODULES and the base image's
+    # jlink_modules). Environment variables win over the axis2.xml parameters written above.
+    server.stop()
+    name = "wso2is-headless.default.svc.cluster.local"
+    dns = FakeDns({name: ["192.0.2.31"]}).start()
+    try:
+        servers(carbon_home, java_home=jlink_runtime, env={"USE_DNS": "true", "KUBERNETES_SERVICES": "wso2is-headless"},
+                java_opts=[f"-Ddns.server=127.0.0.1:{dns.port}", "-Dkubernetes.membership.interval.ms=250"])
+        members = wait_until(lambda: (lambda j: j if j["updated_at"] or j["last_error"] else None)(
+            get_json(f"http://127.0.0.1:{ports['http']}/cluster/members")), what="first lookup")
+        assert (members["members"], members["last_error"], members["dns_names"]) == (["192.0.2.31"], None, [name])
+    finally:
+        dns.stop()

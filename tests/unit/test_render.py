@@ -55,7 +55,7 @@ def test_axis2_clustering_uses_the_kubernetes_membership_scheme(pack: Path) -> N
     assert params["KUBERNETES_NAMESPACE"] == "wso2-dev"
     assert params["KUBERNETES_SERVICES"] == "wso2is"
     assert params["KUBERNETES_MASTER_SKIP_SSL_VERIFICATION"] == "false"
-    assert "KUBERNETES_MASTER" not in params  # in-cluster API by default
+    assert "KUBERNETES_API_SERVER" not in params  # in-cluster API by default
     assert params["localMemberPort"] == "4000"
 
 
@@ -74,7 +74,7 @@ def test_clustering_off_and_an_api_server(pack: Path) -> None:
                                                        "skip_ssl_verification": True}})[
         "repository/conf/axis2/axis2.xml"]
     params = {p.get("name"): p.text for p in axis2.xpath("/axisconfig/clustering/parameter")}
-    assert params["KUBERNETES_MASTER"] == "https://10.0.0.1:443"
+    assert params["KUBERNETES_API_SERVER"] == "https://10.0.0.1:443"
     assert params["KUBERNETES_MASTER_SKIP_SSL_VERIFICATION"] == "true"
 
 

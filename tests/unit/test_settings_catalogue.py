@@ -13,14 +13,13 @@ from typing import Any
 import pulumi
 import pytest
 
+from tests.unit.classfile import CURRENT, OLD_2016, SCHEME, dnsjava_jar, jar, scheme_jar
 from tests.unit.helpers import PROJECT_DIR, SECRET_KEYS, stack_config
 from tests.unit.test_graph import Mocks
 from wso2k8s.settings import SettingsError
 
-JARS = ["repository/components/lib/jackson-annotations-2.5.4.jar",
-        "repository/components/lib/jackson-core-2.5.4.jar",
-        "repository/components/lib/jackson-databind-2.5.4.jar",
-        "repository/components/lib/kubernetes-membership-scheme-1.0.0.jar"]
+JARS = ["repository/components/lib/dnsjava-2.1.8.jar",
+        "repository/components/lib/kubernetes-membership-scheme-1.0.5.jar"]
 CARBON_XML = """<?xml version="1.0" encoding="ISO-8859-1"?>
 <Server xmlns="http://wso2.org/projects/carbon/carbon.xml">
     <Name>{name}</Name><ServerKey>IS</ServerKey><Version>{version}</Version>
@@ -56,11 +55,8 @@ class Project:
 def project(tmp_path: Path) -> Project:
     """A copy of the real hieradata, a real-pack (path) setup with the seed's jars present."""
     shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
-    for jar in JARS:
-        target = tmp_path / "files" / jar
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(target, "w") as zf:
-            zf.writestr("META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")
+    dnsjava_jar(tmp_path / "files" / JARS[0])
+    scheme_jar(tmp_path / "files" / JARS[1])
     tiny_pack(tmp_path / "wso2is-5.1.0.zip")
     return Project(tmp_path)
 
@@ -80,7 +76,7 @@ class Case:
 
 
 def _remove_jar(p: Project) -> None:
-    (p.dir / "files" / JARS[3]).unlink()
+    (p.dir / "files" / JARS[1]).unlink()
 
 
 CASES = [
@@ -112,8 +108,32 @@ CASES = [
          "Did you mean 'wso2is'?"),
     Case("unknown version", {"version": "5.2.0"}, "wso2-kubernetes:version", "Pulumi.unit.yaml",
          "no hieradata for wso2is 5.2.0"),
-    Case("file_list jar that does not exist", PATH_PACK, "file_list[3]", "hieradata/wso2is/5.1.0/default.yaml",
-         "kubernetes-membership-scheme-1.0.0.jar is not in", setup=_remove_jar),
+    Case("file_list jar that does not exist", PATH_PACK, "file_list[1]", "hieradata/wso2is/5.1.0/default.yaml",
+         "kubernetes-membership-scheme-1.0.5.jar is not in", setup=_remove_jar),
+    Case("the 2016 membership scheme jar", PATH_PACK, "file_list[1]", "hieradata/wso2is/5.1.0/default.yaml",
+         "is the 2016 membership scheme (it reads KUBERNETES_MASTER",
+         setup=lambda p: scheme_jar(p.dir / "files" / JARS[1], OLD_2016)),
+    Case("scheme jar without the scheme class", PATH_PACK, "file_list[1]", "hieradata/wso2is/5.1.0/default.yaml",
+         "has no org.wso2.carbon.membership.scheme.kubernetes.KubernetesMembershipScheme",
+         setup=lambda p: dnsjava_jar(p.dir / "files" / JARS[1])),
+    Case("scheme jar with a broken class file", PATH_PACK, "file_list[1]", "hieradata/wso2is/5.1.0/default.yaml",
+         "cannot be read as a membership scheme jar",
+         setup=lambda p: jar(p.dir / "files" / JARS[1], {SCHEME: []}).write_bytes(
+             (p.dir / "files" / JARS[1]).read_bytes().replace(b"\xca\xfe\xba\xbe", b"\xca\xfe\xba\xbf"))),
+    Case("kubernetes scheme with no scheme jar listed", {**PATH_PACK, "file_list": [JARS[0]]},
+         "wso2-kubernetes:file_list", "Pulumi.unit.yaml", "no jar in file_list holds"),
+    Case("dns mode without dnsjava", {**PATH_PACK, "file_list": [JARS[1]],
+                                      "clustering": {"kubernetes": {"mode": "dns"}}},
+         "wso2-kubernetes:file_list", "Pulumi.unit.yaml", "need dnsjava"),
+    Case("dns mode with a scheme jar that has no DNS mode",
+         {**PATH_PACK, "clustering": {"kubernetes": {"mode": "dns"}}},
+         "wso2-kubernetes:clustering.kubernetes.mode", "Pulumi.unit.yaml", "has no DNS mode",
+         setup=lambda p: scheme_jar(p.dir / "files" / JARS[1], [s for s in CURRENT if s != "USE_DNS"])),
+    Case("api_server in dns mode", {**PATH_PACK, "clustering": {"kubernetes": {"mode": "dns",
+                                                                             "api_server": "https://10.0.0.1"}}},
+         "wso2-kubernetes:clustering.kubernetes.api_server", "Pulumi.unit.yaml", "mode is dns"),
+    Case("unknown membership mode", {"clustering": {"kubernetes": {"mode": "gossip"}}},
+         "wso2-kubernetes:clustering.kubernetes.mode", "Pulumi.unit.yaml", "gossip"),
     Case("file_list entry that is not a jar path", {"file_list": ["lib/notes.txt"]},
          "wso2-kubernetes:file_list[0]", "Pulumi.unit.yaml", "is not a jar under repository/components/"),
     Case("file_list jar that is not a zip", PATH_PACK, "file_list[0]", "hieradata/wso2is/5.1.0/default.yaml",

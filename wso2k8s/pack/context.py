@@ -17,6 +17,7 @@ from pathlib import Path
 from ..settings.schema import Settings
 from .inspect import PackInfo, sha256_of
 from .render import SECRET_NAMES, TEMPLATES, render_conf
+from .scheme_jar import scheme_problems
 
 HOME = "/home/wso2carbon"
 
@@ -65,6 +66,8 @@ def check_files(settings: Settings, project_dir: Path) -> list[FileProblem]:
         elif not zipfile.is_zipfile(source):
             problems.append(FileProblem(f"file_list[{i}]", f"{source} is not a jar (not a zip file)",
                                         "replace it with the real jar"))
+    # The membership scheme jar: its class is there, and the parameter names it reads are ones we can serve.
+    problems += [FileProblem(key, message, fix) for key, message, fix in scheme_problems(settings, files_dir)]
     java = settings.base_image.java
     if java.source == "archive" and java.archive:
         archive = _resolve(project_dir, java.archive)
@@ -85,10 +88,11 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     _unpack_once(pack, out / "pack")
     overlay = out / "overlay" / pack.root
     shutil.rmtree(out / "overlay", ignore_errors=True)
-    rendered = render_conf(settings, out / "pack" / pack.root)
+    files_dir = _resolve(project_dir, settings.files_dir)
+    # Absolute, so the renderer finds the scheme jar whose parameter names it writes.
+    rendered = render_conf(settings.model_copy(update={"files_dir": str(files_dir)}), out / "pack" / pack.root)
     for item in rendered:
         _write_if_changed(overlay / item.path, item.content)
-    files_dir = _resolve(project_dir, settings.files_dir)
     for entry in settings.file_list:
         target = overlay / entry
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -19,6 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
 from .errors import RenderError
+from .scheme_jar import membership_parameters
 from .xmltext import Element, XmlText
 
 SECRET_NAMES = ("admin_password", "keystore_password")
@@ -127,7 +128,8 @@ def _axis2_xml(c: Conf, s: Settings) -> bool:
     """The whole <clustering> element is the settings' (the template); the rest of axis2.xml stays as shipped."""
     fragment = TEMPLATES.get_template(
         f"carbon-{s.server.carbon_kernel}/repository/conf/axis2/axis2.xml/clustering.xml.j2"
-    ).render(c=s.clustering, k=s.clustering.kubernetes, namespace=s.membership_namespace)
+    ).render(c=s.clustering, k=s.clustering.kubernetes, namespace=s.membership_namespace,
+             m=membership_parameters(s))  # only the parameter names the user's scheme jar reads
     c.doc.replace_element(c.one("axisconfig/clustering"), fragment)
     return False
 

@@ -53,8 +53,14 @@ class KubernetesMembership(Strict):
 
     namespace: DnsLabel | None = None  # seed: k8_namespace; defaults to kubernetes.namespace
     services: list[DnsLabel] = Field(default_factory=list)  # seed: k8_services
-    api_server: str | None = None  # seed: KUBERNETES_MASTER; None = in-cluster (service-account) API
+    api_server: str | None = None  # KUBERNETES_API_SERVER (2016: KUBERNETES_MASTER); None = in-cluster API
     skip_ssl_verification: bool = False
+    # api: the scheme reads the Services' Endpoints from the API (Role: get/list endpoints). dns: USE_DNS=true,
+    # SRV/A lookups of a headless twin `<service>-headless` (publishNotReadyAddresses), dnsjava in file_list.
+    mode: Literal["api", "dns"] = "api"
+    # Also grant discovery.k8s.io endpointslices get/list (for a scheme that reads EndpointSlices; v1
+    # Endpoints is deprecated since Kubernetes 1.33).
+    endpointslices: bool = False
 
 
 class Clustering(Strict):

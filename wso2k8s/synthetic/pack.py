@@ -67,6 +67,10 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.net.http",
     "jdk.httpserver",
     "jdk.crypto.ec",
+    "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode) ...
+    "java.naming",  # ... and what jlink adds for it
+    "java.logging",
+    "java.security.sasl",
 )
 
 KEY_ALIAS = "wso2carbon"
@@ -236,7 +240,10 @@ def make_jar(path: Path, *, name: str, version: str) -> Path:
     if path.suffix != ".jar":
         path = path / f"{name}-{version}.jar"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_jar_bytes(name, version))
+    from .scheme_jars import synthetic_jar_for  # the membership scheme and dnsjava have real classes
+
+    real = synthetic_jar_for(path.name)
+    path.write_bytes(real.read_bytes() if real else _jar_bytes(name, version))
     return path
 
 

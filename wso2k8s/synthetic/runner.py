@@ -50,8 +50,8 @@ def pick_free_offset(low: int = 20000, high: int = 55000, attempts: int = 500) -
 class ServerProcess:
     """``bin/wso2server.sh`` of ``carbon_home`` as a child process, output captured to a file.
 
-    KUBERNETES_* variables of this process are not passed on unless given in ``env``: the
-    membership scheme lets them override axis2.xml, as the real one does.
+    KUBERNETES_*, USE_DNS, DNS_LOOKUP_TIMEOUT and BEARER_TOKEN_FILE_LOCATION of this process are not passed
+    on unless given in ``env``: the membership scheme lets them override axis2.xml, as the real one does.
     """
 
     def __init__(
@@ -66,7 +66,9 @@ class ServerProcess:
     ):
         self.carbon_home = Path(carbon_home)
         self.output_path = output or self.carbon_home / "wso2server.out"
-        base = {k: v for k, v in os.environ.items() if not k.startswith("KUBERNETES_")}
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith("KUBERNETES_") and k not in ("USE_DNS", "DNS_LOOKUP_TIMEOUT",
+                                                                  "BEARER_TOKEN_FILE_LOCATION")}
         base.pop("CARBON_HOME", None)
         if java_home is not None:
             base["JAVA_HOME"] = str(java_home)

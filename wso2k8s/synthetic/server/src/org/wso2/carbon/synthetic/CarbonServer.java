@@ -284,7 +284,7 @@ public final class CarbonServer {
         CarbonLog.info(CLUSTER, "Cluster domain: " + cl.domain + ", local member IP: " + selfIp);
         CarbonLog.info(CLUSTER, "Using " + cl.membershipScheme + " based membership management scheme");
         if ("kubernetes".equals(cl.membershipScheme)) {
-            membership = new KubernetesMembership(cl.parameters);
+            membership = new KubernetesMembership(config.home, cl.parameters);
         } else {
             membershipProblem = "membership scheme '" + cl.membershipScheme + "' is not simulated by the synthetic "
                     + "server (only 'kubernetes' is); this member only sees itself";
@@ -298,9 +298,12 @@ public final class CarbonServer {
         m.put("scheme", cl.enabled ? cl.membershipScheme : "none");
         m.put("clustering_enabled", cl.enabled);
         m.put("domain", cl.enabled ? cl.domain : null);
-        m.put("namespace", membership != null ? membership.namespace : null);
-        m.put("services", membership != null ? membership.services : List.of());
-        m.put("api_server", membership != null ? membership.apiServer : null);
+        // What the scheme jar read: namespace, services, api_server (API mode) or dns_names (DNS mode).
+        Map<String, Object> scheme = membership != null ? membership.describe() : Map.of();
+        m.put("namespace", scheme.get("namespace"));
+        m.put("services", scheme.getOrDefault("services", List.of()));
+        m.put("api_server", scheme.get("api_server"));
+        m.put("dns_names", scheme.get("dns_names"));
         m.put("self", selfIp);
         if (membership != null) {
             KubernetesMembership.Snapshot s = membership.snapshot();

@@ -11,7 +11,7 @@ import java.util.Map;
  * run on a jlink'd JDK with no third-party jars, and only needs to read Endpoints objects.
  * Values: Map (objects), List (arrays), String, Double/Long (numbers), Boolean, null.
  */
-final class Json {
+public final class Json {
     private final String s;
     private int pos;
 
@@ -19,7 +19,7 @@ final class Json {
         this.s = s;
     }
 
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json p = new Json(text);
         p.skipWs();
         Object v = p.value();
