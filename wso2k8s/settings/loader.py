@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .database_checks import database_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Layer, Merged, dotted, merge, read_yaml_layer, walk
 from .schema import SECRET_NAME_PATTERN, Settings
@@ -30,6 +31,7 @@ SECRET_KEYS = {
     "admin_password": True,  # user-mgt.xml AdminUser (required)
     "keystore_password": True,  # carbon.xml KeyStore/TrustStore (required)
     "registry_password": False,  # only when registry.username is set
+    "database_password": False,  # only when database.enabled (master-datasources.xml WSO2_CARBON_DB)
 }
 
 
@@ -40,6 +42,7 @@ class Secrets:
     admin_password: str = field(repr=False)
     keystore_password: str = field(repr=False)
     registry_password: str | None = field(default=None, repr=False)
+    database_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -180,7 +183,8 @@ def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_
                          plain: set[str]) -> list[Problem]:
     problems = []
     for key, required in SECRET_KEYS.items():
-        needed = required or (key == "registry_password" and any(s.registry.username for s in loaded))
+        needed = required or (key == "registry_password" and any(s.registry.username for s in loaded)) or (
+            key == "database_password" and any(s.database.enabled for s in loaded))
         if needed and key not in secrets and key not in plain:
             problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is not set",
                                     f"pulumi config set --secret {PROJECT}:{key} <value>"))
@@ -198,7 +202,7 @@ def _plain_secret_problems(layer: Layer) -> list[Problem]:
                                     "and logged)",
                                     "remove it here; passwords come only from "
                                     f"`pulumi config set --secret {PROJECT}:<admin_password|keystore_password|"
-                                    "registry_password>`"))
+                                    "registry_password|database_password>`"))
     return problems
 
 
@@ -275,6 +279,7 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
                 "set base_image.java.archive to the JDK .tar.gz and archive_sha256 to its `sha256sum`")
     if java.source == "jlink" and "java.base" not in java.jlink_modules:
         problem(("base_image", "java", "jlink_modules"), "does not include java.base", "add java.base")
+    database_problems(s, problem)
     if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
         problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
                 "set workload.await_ready: false as well when replicas is 0")
