@@ -358,6 +358,8 @@ def _pack_entries(keystore_password: str, conf_password: str,
     for name, store in _keystores(keystore_password).items():
         files[f"repository/resources/security/{name}"] = (store, 0o644)
     for script in _DBSCRIPTS:
+        if f"dbscripts/{script}" in files:  # a real schema from the template (what the server uses)
+            continue
         db = script.rpartition("/")[2].removesuffix(".sql")
         files[f"dbscripts/{script}"] = (
             f"-- WSO2 Identity Server 5.1.0 (synthetic pack): {script} for {db}.\n"
