@@ -17,4 +17,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 else
   echo "wso2-kubernetes: using the existing data in $PGDATA"
 fi
-exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp -c log_connections=off
+exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp -c log_connections=off "$@"
