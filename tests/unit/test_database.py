@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pytest
+from lxml import etree
 from pulumi.runtime import rpc
 
 from tests.unit.helpers import PROJECT_DIR, SECRET_KEYS, stack_config, stack_settings
@@ -260,3 +261,31 @@ def test_an_external_server_gets_only_the_secret(tmp_path: Path) -> Any:
         assert "hostAliases" not in member
 
     return g.cluster.workload_name.apply(check)
+
+
+def test_the_primary_user_store_moves_to_the_shared_database(pack: Path) -> None:
+    user_mgt = f"{CONF}/user-mgt.xml"
+    original = (pack / user_mgt).read_bytes()
+    content = {r.path: r for r in render_conf(_settings(), pack)}[user_mgt].content
+    root = etree.fromstring(content)
+    stores = root.findall("Realm/UserStoreManager")
+    assert [s.get("class") for s in stores] == ["org.wso2.carbon.user.core.jdbc.JDBCUserStoreManager"]
+    assert root.findtext("Realm/Configuration/Property[@name='dataSource']") == "jdbc/WSO2CarbonDB"
+    # Outside the replaced element nothing moved but the admin password's token.
+    start, end = original.index(b"<UserStoreManager"), original.index(b"</UserStoreManager>") + 19
+    new_start = content.index(b"<UserStoreManager")
+    new_end = content.index(b"</UserStoreManager>") + 19
+    assert content[new_end:] == original[end:]
+    assert content[:new_start].replace(secret_token("admin_password").encode(), b"admin") == original[:start]
+    # Without the database the embedded LDAP stays primary, byte for byte.
+    plain = {r.path: r for r in render_conf(stack_settings().profiles[0], pack)}[user_mgt].content
+    assert b"ReadWriteLDAPUserStoreManager" in plain and b"JDBCUserStoreManager" not in plain
+
+
+def test_a_pack_on_another_user_store_keeps_it(pack: Path) -> None:
+    user_mgt = pack / CONF / "user-mgt.xml"
+    text = user_mgt.read_text().replace("org.wso2.carbon.user.core.ldap.ReadWriteLDAPUserStoreManager",
+                                        "org.wso2.carbon.user.core.ldap.ReadOnlyLDAPUserStoreManager")
+    user_mgt.write_text(text)
+    content = {r.path: r for r in render_conf(_settings(), pack)}[f"{CONF}/user-mgt.xml"].content
+    assert b"ReadOnlyLDAPUserStoreManager" in content and b"JDBCUserStoreManager" not in content

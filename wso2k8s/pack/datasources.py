@@ -82,3 +82,23 @@ def edit_master_datasources(c: Conf, s: Settings) -> bool:
         else:  # a pack without this pool option: added, next to the others
             c.doc.insert_element(config, name, value)
     return True
+
+
+LDAP_STORE = "org.wso2.carbon.user.core.ldap.ReadWriteLDAPUserStoreManager"
+JDBC_STORE = "org.wso2.carbon.user.core.jdbc.JDBCUserStoreManager"
+
+
+def edit_user_store(c: Conf, s: Settings) -> None:
+    """With a shared database the primary user store is the JDBC one on the realm's datasource: IS 5.1.0
+    ships its embedded LDAP as primary, which is per member (users added on one would not exist on the
+    other). A pack already on JDBC, or on an external LDAP (another class), is left as it is."""
+    from .render import TEMPLATES
+
+    if not s.database.enabled:
+        return
+    stores = c.doc.find("UserManager/Realm/UserStoreManager")
+    if not stores or stores[0].get("class") != LDAP_STORE:
+        return
+    fragment = TEMPLATES.get_template(
+        f"carbon-{s.server.carbon_kernel}/repository/conf/user-mgt.xml/jdbc-user-store.xml.j2").render()
+    c.doc.replace_element(stores[0], fragment)

@@ -18,7 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
-from .datasources import PASSWORD_SECRET, edit_master_datasources
+from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
 from .errors import RenderError
 from .scheme_jar import membership_parameters
 from .xmltext import Element, XmlText
@@ -174,6 +174,7 @@ def _identity_xml(c: Conf, s: Settings) -> bool:
 
 def _user_mgt_xml(c: Conf, s: Settings) -> bool:
     c.set("UserManager/Realm/Configuration/AdminUser/Password", secret_token("admin_password"))
+    edit_user_store(c, s)  # the shared database's JDBC store instead of the per-member embedded LDAP
     return True
 
 

@@ -71,6 +71,8 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.naming",  # ... and what jlink adds for it
     "java.logging",
     "java.security.sasl",
+    "java.sql",  # the realm's datasource (JDBC user store, registry); the driver jar brings the rest
+    "java.transaction.xa",  # ... and what jlink adds for it
 )
 
 KEY_ALIAS = "wso2carbon"

@@ -27,6 +27,7 @@ final class CarbonDataSource {
 
     final String name;
     final String url;
+    final String userStoreClass;  // user-mgt.xml's primary UserStoreManager: JDBC ones keep users in this database
     private final String username;
     private final String password;
     private final String validationQuery;
@@ -35,8 +36,9 @@ final class CarbonDataSource {
     private volatile String lastError = "not checked yet";
 
     private CarbonDataSource(String name, String url, String username, String password, String validationQuery,
-                             Driver driver) {
+                             Driver driver, String userStoreClass) {
         this.name = name;
+        this.userStoreClass = userStoreClass;
         this.url = url;
         this.username = username;
         this.password = password;
@@ -71,8 +73,10 @@ final class CarbonDataSource {
                 return null;
             }
             Driver driver = loadDriver(home, text(c, "driverClassName"));
+            Element store = ServerConfig.child(ServerConfig.child(realm, "Realm"), "UserStoreManager");
             return new CarbonDataSource(text(ds, "name"), url, text(c, "username"), text(c, "password"),
-                    text(c, "validationQuery").isEmpty() ? "SELECT 1" : text(c, "validationQuery"), driver);
+                    text(c, "validationQuery").isEmpty() ? "SELECT 1" : text(c, "validationQuery"), driver,
+                    store == null ? "" : store.getAttribute("class"));
         }
         throw new ServerConfig.ConfigException("master-datasources.xml has no datasource with jndiConfig name "
                 + jndi + " (user-mgt.xml dataSource)");
@@ -109,6 +113,10 @@ final class CarbonDataSource {
             throw new SQLException("driver " + driver.getClass().getName() + " does not accept " + url);
         }
         return c;
+    }
+
+    boolean jdbcUserStore() {
+        return userStoreClass.endsWith(".JDBCUserStoreManager");
     }
 
     boolean healthy() {

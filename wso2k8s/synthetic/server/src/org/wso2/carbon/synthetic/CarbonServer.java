@@ -138,9 +138,15 @@ public final class CarbonServer {
             throw new StartupException(e.getMessage());
         }
         if (database != null) {
-            users = new JdbcUserStore(database, console::credentialsMatch);
             database.watch();
-            users.initRegistry();
+            JdbcUserStore store = new JdbcUserStore(database, console::credentialsMatch);
+            store.initRegistry();
+            if (database.jdbcUserStore()) {
+                users = store;
+            } else {
+                CarbonLog.warn("org.wso2.carbon.user.core.common.DefaultRealm", "The primary user store is "
+                        + database.userStoreClass + ": users stay out of " + database.name + " (per member)");
+            }
         }
 
         int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
@@ -426,7 +432,9 @@ public final class CarbonServer {
                     Map<String, Object> h = new LinkedHashMap<>();
                     h.put("status", up ? "UP" : "DOWN");
                     h.put("listeners", listeners);
-                    h.put("database", database == null ? null : database.healthy() ? "UP" : database.lastError());
+                    if (database != null) {
+                        h.put("database", database.healthy() ? "UP" : database.lastError());
+                    }
                     send(ex, up ? 200 : 503, "application/json", Json.write(h) + "\n");
                     return;
                 }
