@@ -180,8 +180,10 @@ def local_volume_dir(namespace: str, service_name: str, user_id: int) -> Path:
 
 def _pod_security(uid: int) -> dict[str, object]:
     """What Pod Security `restricted` asks of the pod (see carbon_cluster.pod_spec_dict)."""
+    # OnRootMismatch: kubelet regroups the volume only while its root is not yet the database user's; a
+    # recursive g+rwx at every start would give PGDATA modes PostgreSQL refuses (it wants 0700 or 0750).
     return {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
-            "seccompProfile": {"type": "RuntimeDefault"}}
+            "fsGroupChangePolicy": "OnRootMismatch", "seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def _container_security() -> dict[str, object]:

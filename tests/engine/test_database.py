@@ -9,8 +9,10 @@ import base64
 import json
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,6 +40,9 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     s.set_secret("database_password", f"Db-{secrets.token_hex(6)}&<x>")  # markup characters reach the XML
     yield s
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    # The local volume's directory outlives the stack by design (Retain); this test's goes with it.
+    state = Path(engines_env.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes"))
+    shutil.rmtree(state / "volumes" / NAMESPACE, ignore_errors=True)
 
 
 def _pods(env: dict[str, str], selector: str) -> list[dict[str, Any]]:
