@@ -9,6 +9,7 @@
 # Env: WSO2K8S_STATE (/var/lib/wso2-kubernetes), WSO2K8S_CACHE (/var/cache/wso2-kubernetes),
 #      BASE_IMAGE (local/debian:bookworm), DEBIAN_MIRROR (default: the plain-HTTP mirror of this machine's apt).
 set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
 DSTATE=$STATE/docker
@@ -122,7 +123,7 @@ cmd_up() {
   else
     log "starting dockerd (log: $LOG)"
     # own session, so it outlives the caller; the pid written is dockerd's own (exec)
-    setsid sh -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" \
+    setsid "$HERE/../detach.sh" "$PIDFILE" \
       dockerd --add-runtime nosysres="$WRAPPER" --default-runtime nosysres >>"$LOG" 2>&1 </dev/null &
     local i
     for i in $(seq 1 120); do engine_answers && break; sleep 0.5; done

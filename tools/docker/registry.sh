@@ -9,6 +9,7 @@
 # through tools/kubernetes/cluster.sh's hosts.toml. Images by digest: 127.0.0.1:5000/<repo>@sha256:...
 # Env: WSO2K8S_STATE (/var/lib/wso2-kubernetes), REGISTRY_ADDR (127.0.0.1:5000).
 set -euo pipefail
+HERE=$(dirname "$(readlink -f "$0")")
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 RSTATE=$STATE/registry
 ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
@@ -56,7 +57,7 @@ http:
   addr: $ADDR
 EOF
   log "starting docker-registry on $ADDR, storage $RSTATE/data (log: $LOG)"
-  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$PIDFILE" docker-registry serve "$CONF" >>"$LOG" 2>&1 </dev/null &
+  setsid "$HERE/../detach.sh" "$PIDFILE" docker-registry serve "$CONF" >>"$LOG" 2>&1 </dev/null &
   for _ in $(seq 1 100); do answers && break; sleep 0.2; done
   answers || { tail -20 "$LOG" >&2; die "registry did not answer on http://$ADDR/v2/ within 20 s"; }
   log "up: http://$ADDR (pid $(cat "$PIDFILE"))"

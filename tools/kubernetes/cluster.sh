@@ -80,7 +80,7 @@ bg() {
   local name=$1; shift
   local exe; exe=$(command -v "$1") || die "$1 not found"; shift
   rm -f "$RUN/$name.pid"; echo "$exe" >"$RUN/$name.exe"
-  setsid sh -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
+  setsid "$HERE/../detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do [ -s "$RUN/$name.pid" ] && break; sleep 0.02; done
   grep -qx "$name" "$RUN/components" 2>/dev/null || echo "$name" >>"$RUN/components"
 }
