@@ -58,7 +58,7 @@ def _http(env: dict[str, str], pod: str, request: str) -> tuple[int, dict[str, A
     """An HTTP/1.0 request to the member's plain port from inside its pod; (status, JSON body)."""
     script = 'exec 3<>/dev/tcp/127.0.0.1/9763; printf "%s" "$REQ" >&3; cat <&3'
     out = kubectl(env, "exec", "-n", NAMESPACE, pod, "--", "env", f"REQ={request}", "bash", "-c", script).stdout
-    head, _, body = out.partition("\r\n\r\n")
+    head, _, body = out.replace("\r\n", "\n").partition("\n\n")  # kubectl's text output may drop the \r
     return int(head.split()[1]), json.loads(body) if body.strip().startswith("{") else {}
 
 
