@@ -167,9 +167,9 @@ def local_volume_dir(namespace: str, service_name: str, user_id: int) -> Path:
     """The local volume's directory on the node (this machine for the local cluster), owned by the database
     user: a local PersistentVolume must exist before it is mounted, and a non-root pod cannot chown it."""
     path = Path(os.environ.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes")) / "volumes" / namespace / service_name
-    if not pulumi.runtime.is_dry_run():  # `up` only: a preview changes nothing on disk
+    if not pulumi.runtime.is_dry_run() and not path.exists():  # made once, on `up`; a preview changes nothing
         try:
-            path.mkdir(parents=True, exist_ok=True)
+            path.mkdir(parents=True)
             os.chown(path, user_id, user_id)
             path.chmod(0o700)
         except OSError as err:  # not this machine's cluster, or not root: say so rather than hang at mount

@@ -5,6 +5,7 @@ Job, members after it; an external server gets only the Secret) with Pulumi mock
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -289,3 +290,18 @@ def test_a_pack_on_another_user_store_keeps_it(pack: Path) -> None:
     user_mgt.write_text(text)
     content = {r.path: r for r in render_conf(_settings(), pack)}[f"{CONF}/user-mgt.xml"].content
     assert b"ReadOnlyLDAPUserStoreManager" in content and b"JDBCUserStoreManager" not in content
+
+
+def test_the_local_volume_directory_is_made_once_and_then_left_alone(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A later `up` must not reset the directory kubelet regrouped (fsGroup), or the next mount regroups the
+    data inside it again."""
+    from components.database import local_volume_dir
+
+    monkeypatch.setenv("WSO2K8S_STATE", str(tmp_path))
+    pulumi.runtime.set_mocks(Mocks(), project="wso2-kubernetes", stack="unit", preview=False)
+    path = local_volume_dir("ns", "wso2is-db", os.getuid())
+    assert path == tmp_path / "volumes/ns/wso2is-db" and path.stat().st_mode & 0o7777 == 0o700
+    path.chmod(0o2770)  # what kubelet's fsGroup handling leaves
+    local_volume_dir("ns", "wso2is-db", os.getuid())
+    assert path.stat().st_mode & 0o7777 == 0o2770

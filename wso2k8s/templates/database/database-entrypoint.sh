@@ -17,4 +17,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 else
   echo "wso2-kubernetes: using the existing data in $PGDATA"
 fi
+# A volume's fsGroup handling may have added group rights; PostgreSQL starts only on 0700 (or 0750).
+chmod 0700 "$PGDATA"
 exec postgres -D "$PGDATA" -c listen_addresses='*' -c unix_socket_directories=/tmp -c log_connections=off "$@"
