@@ -2,8 +2,8 @@
 # The main job: everything from a fresh machine to the WSO2 IS cluster answering on node port 32002.
 #   bash tools/up.sh [stack]        (default: dev)
 # Sets up what is missing (venv, Docker, base OS image, registry, local cluster, Pulumi toolchain), gives the
-# dev stack random passwords on first run, runs `pulumi up`, waits for the console, prints its URL and the
-# member count. A second run changes nothing and takes seconds.
+# dev stack a random admin password and the stock keystore's password, runs `pulumi up`, waits for the
+# console, prints its URL and the member count. A second run changes nothing and takes seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STACK=${1:-dev}
@@ -13,13 +13,18 @@ step() { echo "==> [$((SECONDS - T0))s] $*" >&2; }
 eval "$("$ROOT/tools/engines.sh")"
 P() { "$ROOT/tools/pulumi.sh" "$STACK" "$@"; }
 
-if [ "$STACK" = dev ]; then  # the demo stack's own random secrets; other stacks set theirs deliberately
-  for key in admin_password keystore_password; do
-    if ! P config get "wso2-kubernetes:$key" >/dev/null 2>&1; then
-      step "setting a random wso2-kubernetes:$key (secret) for the dev stack"
-      head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret "wso2-kubernetes:$key" >/dev/null
-    fi
-  done
+if [ "$STACK" = dev ]; then  # the demo stack's own secrets; other stacks set theirs deliberately
+  if ! P config get wso2-kubernetes:admin_password >/dev/null 2>&1; then
+    step "setting a random wso2-kubernetes:admin_password (secret) for the dev stack"
+    head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret wso2-kubernetes:admin_password >/dev/null
+  fi
+  # The synthetic pack's keystores carry the stock password, like a shipped pack's, and the program refuses a
+  # keystore_password that does not open them; per-stack keystores come later. Compared, not rewritten, so a
+  # second run leaves Pulumi.dev.yaml as it is.
+  if [ "$(P config get wso2-kubernetes:keystore_password 2>/dev/null || true)" != wso2carbon ]; then
+    step "setting wso2-kubernetes:keystore_password (secret) to the stock keystore's password for the dev stack"
+    printf '%s' wso2carbon | P config set --secret wso2-kubernetes:keystore_password >/dev/null
+  fi
 fi
 
 step "pulumi up ($STACK)"

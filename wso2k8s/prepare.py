@@ -4,15 +4,21 @@ contexts written. Any problem here is a SettingsError naming the key and layer, 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pack.context import check_files, write_base_context, write_product_context
-from .pack.errors import PackError, RenderError
-from .pack.inspect import PackInfo, inspect_pack
+from lxml import etree
+
+from .pack.context import check_files, verify_pack, write_base_context, write_product_context
+from .pack.errors import FixableError, PackError
+from .pack.inspect import PackInfo, inspect_pack, read_pack_file
+from .pack.keystore import KeystoreFormatError, jks_keys_refusing, password_opens
 from .settings import Problem, Settings, SettingsError, StackSettings
+
+# carbon.xml's KeyStore and TrustStore (and catalina's keystorePass) all take keystore_password.
+KEYSTORES = ("repository/resources/security/wso2carbon.jks", "repository/resources/security/client-truststore.jks")
+# What a shipped pack's keystores open with (and the synthetic pack's, which stands for one).
+STOCK_KEYSTORE_PASSWORD = "wso2carbon"
 
 
 @dataclass(frozen=True)
@@ -30,22 +36,51 @@ class PreparedStack:
 
 
 def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> PreparedStack:
+    """Raises SettingsError (and nothing else) when a file the settings name is missing, unsafe or does not fit;
+    nothing is written outside `build_dir`."""
+    try:
+        return _prepare(stack, project_dir, build_dir)
+    except SettingsError:
+        raise
+    except Exception as err:  # the last resort that keeps a traceback from the user
+        # Not foreseen by a check (a disk full, javac missing for the synthetic pack): still the loader's message.
+        fix = err.fix if isinstance(err, FixableError) else f"fix the cause, then run again (build folder: {build_dir})"
+        raise SettingsError([Problem("(prepare)", f"Pulumi.{stack.stack}.yaml",
+                                     f"preparing the build contexts failed: {type(err).__name__}: {err}", fix)]
+                            ) from None
+
+
+def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> PreparedStack:
     problems: list[Problem] = []
     prepared: list[PreparedProfile] = []
     base_settings = {s.base_image.model_dump_json() for s in stack.profiles}
     if len(base_settings) > 1:
         problems.append(stack.problem(stack.profiles[1].profile, "base_image",
                                       "profiles ask for different base images", "set base_image once, for all"))
+    checked: list[tuple[Settings, PackInfo]] = []
     for settings in stack.profiles:
         settings, pack = _pack_for(stack, settings, project_dir, build_dir, problems)
         problems += [stack.problem(settings.profile, p.key, p.message, p.fix)
                      for p in check_files(settings, project_dir)]
-        if pack is None or problems:
+        if pack is None:
             continue
         try:
-            context = write_product_context(settings, pack, build_dir / stack.stack / settings.profile, project_dir)
-        except RenderError as err:
+            verify_pack(pack, build_dir / stack.stack / settings.profile)
+        except PackError as err:
             problems.append(stack.problem(settings.profile, "pack.path", err.message, err.fix))
+            continue
+        checked.append((settings, pack))
+    if problems:  # everything derivable is checked before the first byte of a build context is written
+        raise SettingsError(problems)
+    for settings, pack in checked:
+        try:
+            context = write_product_context(settings, pack, build_dir / stack.stack / settings.profile, project_dir)
+        except FixableError as err:  # a conf file the settings must edit, or a pack entry damaged on unpacking
+            problems.append(stack.problem(settings.profile, "pack.path", err.message, err.fix))
+            continue
+        except etree.LxmlError as err:  # a conf file of the pack that is not well-formed XML
+            problems.append(stack.problem(settings.profile, "pack.path", f"{pack.path}: a conf file is not "
+                                          f"well-formed XML ({err})", "restore it from the pack as WSO2 ships it"))
             continue
         prepared.append(PreparedProfile(settings, pack, context))
     if problems:
@@ -57,7 +92,7 @@ def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepare
 def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: Path,
               problems: list[Problem]) -> tuple[Settings, PackInfo | None]:
     if s.pack.source == "synthetic":
-        pack_path, files_dir = _synthetic(s, stack.secrets.keystore_password, build_dir / stack.stack / "synthetic")
+        pack_path, files_dir = _synthetic(s, build_dir / stack.stack / "synthetic")
         s = s.model_copy(update={"files_dir": str(files_dir)})
     else:
         assert s.pack.path is not None
@@ -71,31 +106,69 @@ def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: P
     if s.pack.sha256 and pack.sha256 != s.pack.sha256:
         problems.append(stack.problem(s.profile, "pack.sha256", f"{pack_path} has sha256 {pack.sha256}",
                                       "check the download; set pack.sha256 to what `sha256sum` prints"))
+        return s, None  # not the pack the settings name: nothing more to say about it
     if (pack.name, pack.version) != (s.server.display_name, s.version):
         problems.append(stack.problem(s.profile, "pack.path",
                                       f"{pack_path} is {pack.name} {pack.version}, the stack deploys "
                                       f"{s.server.display_name} {s.version}",
                                       f"use the {s.product}-{s.version} pack or change "
                                       "wso2-kubernetes:product/version"))
+        return s, None
+    problems += _keystore_problems(stack, s, pack)
     return s, pack
 
 
-def _synthetic(s: Settings, keystore_password: str, cache: Path) -> tuple[Path, Path]:
-    """The generated stand-in pack and file_list jars. Regenerated only when the keystore password changes
-    (the marker holds a salted, slow hash of it, never the password)."""
+def _keystore_problems(stack: StackSettings, s: Settings, pack: PackInfo) -> list[Problem]:
+    """The stack's keystore_password must open the pack's keystores, or the server fails at start."""
+    problems = []
+    key, stack_file = "wso2-kubernetes:keystore_password", f"Pulumi.{stack.stack}.yaml"
+    for relative in KEYSTORES:
+        try:
+            data = read_pack_file(pack, relative)
+        except PackError as err:
+            problems.append(stack.problem(s.profile, "pack.path", err.message, err.fix))
+            continue
+        if data is None:
+            if relative.endswith("wso2carbon.jks"):
+                problems.append(stack.problem(s.profile, "pack.path", f"{pack.path} has no {relative}",
+                                              "use the pack as WSO2 ships it (its keystore is wso2carbon.jks)"))
+            continue
+        try:
+            opens = password_opens(data, stack.secrets.keystore_password)
+            locked = jks_keys_refusing(data, stack.secrets.keystore_password) if opens else []
+        except KeystoreFormatError as err:
+            problems.append(stack.problem(s.profile, "pack.path", f"{pack.path}: {relative} is {err}",
+                                          "restore the keystore from the pack as WSO2 ships it"))
+            continue
+        if not opens:
+            stock = password_opens(data, STOCK_KEYSTORE_PASSWORD)
+            hint = f" (it opens with the stock password {STOCK_KEYSTORE_PASSWORD})" if stock else ""
+            problems.append(Problem(key, stack_file, f"does not open the pack's {relative}{hint}",
+                                    f"pulumi config set --secret {key} <the keystore's password>"
+                                    + (f"; for a shipped pack that is {STOCK_KEYSTORE_PASSWORD}" if stock else "")))
+        elif locked:  # carbon.xml KeyPassword is keystore_password too: the server could not use the key
+            problems.append(Problem(key, stack_file, f"opens the pack's {relative} but not its private key "
+                                    f"'{locked[0]}' (carbon.xml KeyPassword is the same password)",
+                                    f"give the key the store's password (keytool -keypasswd -alias {locked[0]} "
+                                    f"-keystore {relative.rsplit('/', 1)[-1]}) or use the keystore as shipped"))
+    return problems
+
+
+def _synthetic(s: Settings, cache: Path) -> tuple[Path, Path]:
+    """The generated stand-in pack and file_list jars. Its keystores carry the stock password, like a shipped
+    pack's; regenerated when the synthetic pack's own sources change (the marker holds their hash)."""
     from .synthetic.pack import make_jar, make_pack  # javac at call time: only when a synthetic pack is used
 
     folder = cache / f"{s.product}-{s.version}"
-    marker = folder / "keystore-password.scrypt"
+    marker = folder / "sources.sha256"
     pack_zip = folder / f"{s.product}-{s.version}.zip"
-    if not (pack_zip.is_file() and _matches(marker, keystore_password)):
+    sources = _synthetic_sources_hash()
+    if not (pack_zip.is_file() and marker.is_file() and marker.read_text() == sources):
         folder.mkdir(parents=True, exist_ok=True)
-        # The conf files keep the real pack's default text; the secret only reaches them at container start.
-        made = make_pack(folder, keystore_password=keystore_password, as_zip=True, conf_password="wso2carbon")
+        made = make_pack(folder, keystore_password=STOCK_KEYSTORE_PASSWORD, as_zip=True)
         if made != pack_zip:
             made.replace(pack_zip)
-        salt = os.urandom(16)
-        marker.write_text(salt.hex() + ":" + _scrypt(keystore_password, salt))
+        marker.write_text(sources)
     files_dir = folder / "files"
     for entry in s.file_list:  # rewritten each time: the synthetic scheme jars follow their sources
         stem = Path(entry).stem
@@ -104,12 +177,10 @@ def _synthetic(s: Settings, keystore_password: str, cache: Path) -> tuple[Path, 
     return pack_zip, files_dir
 
 
-def _scrypt(secret: str, salt: bytes) -> str:
-    return hashlib.scrypt(secret.encode(), salt=salt, n=2**14, r=8, p=1).hex()
-
-
-def _matches(marker: Path, secret: str) -> bool:
-    if not marker.is_file():
-        return False
-    salt_hex, _, digest = marker.read_text().partition(":")
-    return hmac.compare_digest(_scrypt(secret, bytes.fromhex(salt_hex)), digest)
+def _synthetic_sources_hash() -> str:
+    """Of everything the synthetic pack is made from (its template, server sources and maker)."""
+    root = Path(__file__).parent / "synthetic"
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(str(file.relative_to(root)).encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()

@@ -48,6 +48,8 @@ def cluster_snapshot(env: dict[str, str], *, except_namespace: str) -> dict[str,
     items += kube_json(env, "get", "services", "--all-namespaces")["items"]
     snapshot = {}
     for item in items:
+        if item["metadata"].get("deletionTimestamp"):
+            continue  # an earlier test's teardown still finishing: not ours to judge, and gone soon
         namespace = item["metadata"].get("namespace", "")
         if except_namespace in (namespace, item["metadata"]["name"] if item["kind"] == "Namespace" else None):
             continue

@@ -27,7 +27,7 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
                               "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
                                             "memory_limit": "512Mi"}})
     s.set_secret("admin_password", f"Adm1n-{secrets.token_hex(4)}")
-    s.set_secret("keystore_password", f"Key5tore-{secrets.token_hex(4)}")
+    s.set_secret("keystore_password", "wso2carbon")  # the stock keystore
     yield s
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
 

@@ -327,9 +327,9 @@ class FakeDns:
             while True:
                 try:
                     data, peer = self.sock.recvfrom(4096)
-                except OSError:
+                    self.sock.sendto(answer(data), peer)
+                except OSError:  # stop() closed the socket, possibly between the two calls
                     return
-                self.sock.sendto(answer(data), peer)
 
         self.thread = threading.Thread(target=serve, daemon=True)
         self.thread.start()

@@ -1,9 +1,13 @@
 """A catalogue of bad inputs. Each must fail before any resource is registered, with a message that names
-the key, the layer it came from, what is wrong, and the fix."""
+the key, the layer it came from, what is wrong, and the fix; and nothing may be written outside the build
+folder (nor a Dockerfile inside it)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import shutil
+import stat
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,32 +18,15 @@ import pulumi
 import pytest
 
 from tests.unit.classfile import CURRENT, OLD_2016, SCHEME, dnsjava_jar, jar, scheme_jar
+from tests.unit.crafted import KEYSTORE, ROOT, corrupt_member, entry, jdk_archive, keystore, tiny_pack
 from tests.unit.helpers import PROJECT_DIR, SECRET_KEYS, stack_config
 from tests.unit.test_graph import Mocks
 from wso2k8s.settings import SettingsError
 
 JARS = ["repository/components/lib/dnsjava-2.1.8.jar",
         "repository/components/lib/kubernetes-membership-scheme-1.0.5.jar"]
-CARBON_XML = """<?xml version="1.0" encoding="ISO-8859-1"?>
-<Server xmlns="http://wso2.org/projects/carbon/carbon.xml">
-    <Name>{name}</Name><ServerKey>IS</ServerKey><Version>{version}</Version>
-</Server>
-"""
-
-
-def tiny_pack(path: Path, *, name: str = "WSO2 Identity Server", version: str = "5.1.0",
-              skip: str = "") -> Path:
-    """Just enough of a pack for inspection (the catalogue never gets as far as rendering)."""
-    with zipfile.ZipFile(path, "w") as zf:
-        files = {"wso2is-5.1.0/bin/wso2server.sh": "#!/bin/sh\n",
-                 "wso2is-5.1.0/repository/conf/carbon.xml": CARBON_XML.format(name=name, version=version),
-                 "wso2is-5.1.0/repository/conf/axis2/axis2.xml": "<axisconfig/>",
-                 "wso2is-5.1.0/repository/components/lib/": ""}
-        for file, text in files.items():
-            if skip and skip in file:
-                continue
-            zf.writestr(file, text)
-    return path
+PACK = "wso2is-5.1.0.zip"
+STOCK = "wso2carbon"  # the pack's keystores open with it: the catalogue's stacks use it unless a case says
 
 
 @dataclass
@@ -57,11 +44,18 @@ def project(tmp_path: Path) -> Project:
     shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
     dnsjava_jar(tmp_path / "files" / JARS[0])
     scheme_jar(tmp_path / "files" / JARS[1])
-    tiny_pack(tmp_path / "wso2is-5.1.0.zip")
+    tiny_pack(tmp_path / PACK)
     return Project(tmp_path)
 
 
-PATH_PACK = {"pack": {"source": "path", "path": "wso2is-5.1.0.zip"}}
+JAVA_OK = {"java": {"allow_unsupported_version": True}}  # the tiny pack on the jlink'd 17: not the case tested
+
+
+def path_pack(path: str = "wso2is-5.1.0.zip", **pack: Any) -> dict[str, Any]:
+    return {"pack": {"source": "path", "path": path, **pack}, "base_image": JAVA_OK}
+
+
+PATH_PACK = path_pack()
 
 
 @dataclass(frozen=True)
@@ -71,7 +65,7 @@ class Case:
     key: str  # expected in the message: the key as the user spells it
     layer: str  # expected: the file that set (or should set) it
     says: str  # expected: what is wrong
-    setup: Callable[[Project], None] | None = None
+    setup: Callable[[Project], Any] | None = None  # may return config to merge in (a checksum, say)
     plain: tuple[str, ...] = ()
 
 
@@ -153,7 +147,7 @@ CASES = [
                                  + "datasources:\n  password: wso2carbon\n")),
     Case("admin password not set", {"admin_password": None}, "wso2-kubernetes:admin_password", "Pulumi.unit.yaml",
          "is not set"),
-    Case("pack that is not a zip", {"pack": {"source": "path", "path": "notes.txt"}}, "wso2-kubernetes:pack.path",
+    Case("pack that is not a zip", path_pack("notes.txt"), "wso2-kubernetes:pack.path",
          "Pulumi.unit.yaml", "is neither a zip nor a folder", setup=lambda p: p.write("notes.txt", "hello")),
     Case("pack without carbon.xml", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "lacks repository/conf/carbon.xml",
@@ -161,9 +155,9 @@ CASES = [
     Case("pack of another version", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "is WSO2 Identity Server 5.0.0, the stack deploys WSO2 Identity Server 5.1.0",
          setup=lambda p: tiny_pack(p.dir / "wso2is-5.1.0.zip", version="5.0.0") and None),
-    Case("pack path that does not exist", {"pack": {"source": "path", "path": "missing.zip"}},
+    Case("pack path that does not exist", path_pack("missing.zip"),
          "wso2-kubernetes:pack.path", "Pulumi.unit.yaml", "missing.zip does not exist"),
-    Case("pack checksum mismatch", {"pack": {"source": "path", "path": "wso2is-5.1.0.zip", "sha256": "a" * 64}},
+    Case("pack checksum mismatch", path_pack(sha256="a" * 64),
          "wso2-kubernetes:pack.sha256", "Pulumi.unit.yaml", "has sha256"),
     Case("broken YAML in a layer", {}, "(file)", "hieradata/wso2is/5.1.0.yaml line", "is not valid YAML",
          setup=lambda p: p.write("hieradata/wso2is/5.1.0.yaml", "name: wso2is\nports: [\n")),
@@ -183,7 +177,8 @@ CASES = [
          "wso2-kubernetes:base_image.java.source", "Pulumi.unit.yaml",
          "java.archive or java.archive_sha256 is missing"),
     Case("JDK archive with a wrong checksum",
-         {**PATH_PACK, "base_image": {"java": {"source": "archive", "archive": "jdk.tgz", "archive_sha256": "b" * 64}}},
+         {**PATH_PACK, "base_image": {"java": {"source": "archive", "archive": "jdk.tgz",
+                                                "archive_sha256": "b" * 64}}},
          "wso2-kubernetes:base_image.java.archive_sha256", "Pulumi.unit.yaml", "not the configured one",
          setup=lambda p: p.write("jdk.tgz", "not really a jdk")),
     Case("override for a profile that is not deployed", {"profile_overrides": {"worker": {}}},
@@ -215,19 +210,246 @@ CASES = [
 ]
 
 
+def _hiera(relative: str, text: str, *, append: bool = True) -> Callable[[Project], None]:
+    """Append `text` to (or replace) a copied hieradata file."""
+    def setup(p: Project) -> None:
+        path = p.dir / "hieradata" / relative
+        p.write(f"hieradata/{relative}", (path.read_text() if append else "") + text)
+    return setup
+
+
+def _pack(**kwargs: Any) -> Callable[[Project], None]:
+    def setup(p: Project) -> None:
+        tiny_pack(p.dir / PACK, **kwargs)
+    return setup
+
+
+def _jdk(name: str = "jdk.tar.gz", **kwargs: Any) -> Callable[[Project], dict[str, Any]]:
+    """The archive, and its checksum in the stack's config (as a user would set it)."""
+    def setup(p: Project) -> dict[str, Any]:
+        archive = jdk_archive(p.dir / name, **kwargs)
+        return {"base_image": {"java": {"archive_sha256": hashlib.sha256(archive.read_bytes()).hexdigest()}}}
+    return setup
+
+
+def _corrupt(member: str) -> Callable[[Project], None]:
+    def setup(p: Project) -> None:
+        corrupt_member(p.dir / PACK, f"{ROOT}/{member}")
+    return setup
+
+
+def _sha_of_jdk(p: Project) -> dict[str, Any]:
+    return {"base_image": {"java": {"archive_sha256": hashlib.sha256((p.dir / "jdk.tar.gz").read_bytes()).hexdigest()}}}
+
+
+def _truncate(p: Project) -> None:
+    data = (p.dir / PACK).read_bytes()
+    (p.dir / PACK).write_bytes(data[: len(data) // 2])
+
+
+def _folder_pack_with_link_out(p: Project) -> None:
+    with zipfile.ZipFile(p.dir / PACK) as zf:
+        zf.extractall(p.dir / "unpacked")
+    (p.dir / "unpacked" / ROOT / "repository" / "outside").symlink_to("/etc")
+
+
+def _java(archive: str = "jdk.tar.gz") -> dict[str, Any]:
+    return {"java": {"source": "archive", "archive": archive}}
+
+
+CARBON_NO_VERSION = b"""<Server xmlns="http://wso2.org/projects/carbon/carbon.xml"><Name>WSO2 Identity Server</Name>
+<ServerKey>IS</ServerKey></Server>"""
+JDK_STACK = {"pack": {"source": "path", "path": PACK}, "base_image": _java()}
+
+CASES += [
+    # secrets: kept byte for byte, so an empty or unwritable one is refused, never "fixed"
+    Case("empty admin password", {"admin_password": ""}, "wso2-kubernetes:admin_password", "Pulumi.unit.yaml",
+         "is empty"),
+    Case("keystore password of white space only", {"keystore_password": "   "},
+         "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "is only white space"),
+    Case("admin password with a newline", {"admin_password": "line1\nline2"}, "wso2-kubernetes:admin_password",
+         "Pulumi.unit.yaml", "holds a control character"),
+    Case("admin password with a leading space (Carbon trims it)", {"admin_password": " pw"},
+         "wso2-kubernetes:admin_password", "Pulumi.unit.yaml", "starts or ends with white space, which Carbon trims"),
+    Case("secret set as a structured value", {"admin_password": {"a": 1}}, "wso2-kubernetes:admin_password",
+         "Pulumi.unit.yaml", "is a structured value, not a password"),
+    Case("secret key misspelt", {"admin_pasword": "x"}, "wso2-kubernetes:admin_pasword", "Pulumi.unit.yaml",
+         "Did you mean 'admin_password'?"),
+    Case("keystore password that does not open the pack's keystore", {**PATH_PACK, "keystore_password": "nope-123"},
+         "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
+         "does not open the pack's repository/resources/security/wso2carbon.jks (it opens with the stock"),
+    Case("keystore password with a trailing space (kept, so it does not open)",
+         {**PATH_PACK, "keystore_password": STOCK + " "}, "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
+         "(it opens with the stock password wso2carbon)"),
+    Case("keystore password that does not open the synthetic pack's keystore", {"keystore_password": "random-Pa55"},
+         "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "does not open the pack's"),
+    Case("keystore whose private key has another password", PATH_PACK, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "opens the pack's repository/resources/security/wso2carbon.jks but not its private key",
+         setup=lambda p: _pack(replace={KEYSTORE: keystore(STOCK, key_password="changed-key-pass")})(p)),
+    Case("pack without a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "has no repository/resources/security/wso2carbon.jks", setup=_pack(skip="wso2carbon.jks")),
+    Case("keystore that is not a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
+         setup=_pack(replace={KEYSTORE: b"not a keystore"})),
+    # top-level keys and the selection
+    Case("profile for profiles", {"profile": "default"}, "wso2-kubernetes:profile", "Pulumi.unit.yaml",
+         "unknown key 'profile'. Did you mean 'profiles'?"),
+    Case("misspelt top-level stack key", {"regsitry": {"server": "r.example.com"}}, "wso2-kubernetes:regsitry",
+         "Pulumi.unit.yaml", "Did you mean 'registry'?"),
+    Case("product set in a hieradata layer", {}, "product", "hieradata/wso2is/5.1.0.yaml",
+         "is chosen by the stack (wso2-kubernetes:product)", setup=_hiera("wso2is/5.1.0.yaml", "product: other\n")),
+    Case("profile set in a profile override", {"profile_overrides": {"default": {"profile": "worker"}}},
+         "wso2-kubernetes:profile_overrides.default.profile", "Pulumi.unit.yaml",
+         "is chosen by the stack (wso2-kubernetes:profiles)"),
+    Case("profile override that is not a mapping", {"profile_overrides": {"default": 3}},
+         "wso2-kubernetes:profile_overrides.default", "Pulumi.unit.yaml", "must be a mapping of settings"),
+    Case("profile overrides that are not a mapping", {"profile_overrides": ["default"]},
+         "wso2-kubernetes:profile_overrides", "Pulumi.unit.yaml", "must be a mapping of profile"),
+    Case("profiles that are not a list", {"profiles": "default"}, "wso2-kubernetes:profiles", "Pulumi.unit.yaml",
+         "is not a list of profile names"),
+    Case("a profile listed twice", {"profiles": ["default", "default"]}, "wso2-kubernetes:profiles",
+         "Pulumi.unit.yaml", "lists a profile twice"),
+    Case("version that YAML read as a number", {"version": "5.1"}, "wso2-kubernetes:version", "Pulumi.unit.yaml",
+         "is read as a number: quote it"),
+    Case("product not set", {"product": None}, "wso2-kubernetes:product", "Pulumi.unit.yaml", "is not set"),
+    Case("version not set", {"version": None}, "wso2-kubernetes:version", "Pulumi.unit.yaml", "is not set"),
+    # YAML layers
+    Case("duplicate key in a layer", {}, "name", "hieradata/wso2is/5.1.0.yaml line 2",
+         "is set twice in one mapping (first on line 1)",
+         setup=_hiera("wso2is/5.1.0.yaml", "name: wso2is\nname: other\n", append=False)),
+    Case("duplicate nested key in a layer", {}, "enabled", "hieradata/common.yaml line 4",
+         "is set twice in one mapping (first on line 3)",
+         setup=_hiera("common.yaml", "x: 1\nclustering:\n  enabled: true\n  enabled: false\n", append=False)),
+    Case("layer that is not UTF-8", {}, "(file)", "hieradata/wso2is/5.1.0/default.yaml", "not UTF-8 text",
+         setup=lambda p: (p.dir / "hieradata/wso2is/5.1.0/default.yaml").write_bytes(b"name: \xff\n")),
+    # values derived from the settings that Kubernetes or Docker would refuse later
+    Case("name that makes a label over 63 characters",
+         {"name": "w" * 59, "clustering": {"kubernetes": {"services": ["w" * 59]}}}, "wso2-kubernetes:name",
+         "Pulumi.unit.yaml", "characters long (<name>-<stack>); Kubernetes allows 63"),
+    Case("registry with a scheme", {"registry": {"server": "https://registry.example.com/"}},
+         "wso2-kubernetes:registry.server", "Pulumi.unit.yaml", "has a scheme"),
+    Case("registry that is not an address", {"registry": {"server": "my registry"}},
+         "wso2-kubernetes:registry.server", "Pulumi.unit.yaml", "is not a registry address"),
+    Case("wka scheme without members", {"clustering": {"membership_scheme": "wka"}},
+         "wso2-kubernetes:clustering.membership_scheme", "Pulumi.unit.yaml", "clustering.wka.members is empty"),
+    Case("wka member with a bad host", {"clustering": {"membership_scheme": "wka",
+                                                       "wka": {"members": [{"host": "-bad-", "port": 4000}]}}},
+         "wso2-kubernetes:clustering.wka.members[0].host", "Pulumi.unit.yaml", "use a DNS host name"),
+    Case("API server without a scheme", {"clustering": {"kubernetes": {"api_server": "10.0.0.1:6443"}}},
+         "wso2-kubernetes:clustering.kubernetes.api_server", "Pulumi.unit.yaml", "is not an API server URL"),
+    Case("unknown membership scheme", {"clustering": {"membership_scheme": "dns"}},
+         "wso2-kubernetes:clustering.membership_scheme", "Pulumi.unit.yaml", "'dns' is not allowed"),
+    Case("kubeconfig that does not exist", {"kubernetes": {"kubeconfig": "kube/missing.yaml"}},
+         "wso2-kubernetes:kubernetes.kubeconfig", "Pulumi.unit.yaml", "kube/missing.yaml does not exist"),
+    Case("kubeconfig under ~ that does not exist", {"kubernetes": {"kubeconfig": "~/no-such-dir/kubeconfig"}},
+         "wso2-kubernetes:kubernetes.kubeconfig", "Pulumi.unit.yaml", "no-such-dir/kubeconfig does not exist"),
+    # Java: what the pack runs on
+    Case("real pack on the jlink'd Java 17", {"pack": {"source": "path", "path": PACK}},
+         "base_image.java.source", "hieradata/common.yaml", "runs on Java 7 or 8"),
+    Case("real pack on a JDK 11 archive", JDK_STACK, "wso2-kubernetes:base_image.java.archive",
+         "Pulumi.unit.yaml", "is Java 11.0.2; Carbon 4.4 (WSO2 Identity Server 5.1.0) runs on Java 7 or 8",
+         setup=_jdk(version="11.0.2", top="jdk-11.0.2")),
+    Case("JDK archive that is not a tar.gz", JDK_STACK, "wso2-kubernetes:base_image.java.archive",
+         "Pulumi.unit.yaml", "is not a readable .tar.gz",
+         setup=lambda p: (p.write("jdk.tar.gz", "plain text"), _sha_of_jdk(p))[1]),
+    Case("JDK archive without bin/java", JDK_STACK, "wso2-kubernetes:base_image.java.archive", "Pulumi.unit.yaml",
+         "has no <top folder>/bin/java", setup=_jdk(java=False)),
+    Case("JDK archive without a release file", JDK_STACK, "wso2-kubernetes:base_image.java.archive",
+         "Pulumi.unit.yaml", "its Java version is unknown", setup=_jdk(version=None)),
+    Case("JDK archive for macOS", JDK_STACK, "wso2-kubernetes:base_image.java.archive", "Pulumi.unit.yaml",
+         "is a JDK for Darwin", setup=_jdk(os_name="Darwin")),
+    Case("synthetic pack on a JDK 8 archive", {"base_image": _java()}, "wso2-kubernetes:base_image.java.archive",
+         "Pulumi.unit.yaml", "the synthetic pack's server needs Java 17", setup=_jdk()),
+    Case("jlink runtime without java.base", {"base_image": {"java": {"jlink_modules": ["java.xml"]}}},
+         "wso2-kubernetes:base_image.java.jlink_modules", "Pulumi.unit.yaml", "does not include java.base"),
+    Case("path pack without a path", {"pack": {"source": "path"}, "base_image": JAVA_OK},
+         "wso2-kubernetes:pack.source", "Pulumi.unit.yaml", "no pack.path is given"),
+    # packs that must not reach outside the build folder, or are damaged
+    Case("pack entry with '..'", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"entry '{ROOT}/../../victim' is not a plain relative path",
+         setup=_pack(extra=[(entry(f"{ROOT}/../../victim", 0o777), b"x")])),
+    Case("pack entry with an absolute path", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "entry '/tmp/victim' is an absolute path", setup=_pack(extra=[(entry("/tmp/victim"), b"x")])),
+    Case("pack link to an absolute path", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"entry '{ROOT}/repository/logs' is a link to '/etc', outside the pack",
+         setup=_pack(extra=[(entry(f"{ROOT}/repository/logs", 0o777, stat.S_IFLNK), b"/etc")])),
+    Case("pack link that climbs out", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "is a link to '../../../etc', outside the pack's folder",
+         setup=_pack(extra=[(entry(f"{ROOT}/repository/logs", 0o777, stat.S_IFLNK), b"../../../etc")])),
+    Case("pack entry written through a link", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"would be written through the link '{ROOT}/tmp'",
+         setup=_pack(extra=[(entry(f"{ROOT}/tmp", 0o777, stat.S_IFLNK), b"bin"),
+                            (entry(f"{ROOT}/tmp/x.sh"), b"x")])),
+    Case("pack entry twice", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"entry '{ROOT}/bin/wso2server.sh' repeats", setup=_pack(extra=[(f"{ROOT}/bin/wso2server.sh", b"#2")])),
+    Case("pack entry that is a device", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "is a device, FIFO or socket", setup=_pack(extra=[(entry(f"{ROOT}/dev", 0o666, stat.S_IFCHR), b"")])),
+    Case("pack entry below a file", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "which is a file", setup=_pack(extra=[(f"{ROOT}/bin/wso2server.sh/x", b"x")])),
+    Case("pack member with a bad CRC", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"entry '{ROOT}/bin/wso2server.sh' is damaged", setup=_corrupt("bin/wso2server.sh")),
+    Case("pack whose carbon.xml has a bad CRC", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         f"entry '{ROOT}/repository/conf/carbon.xml' is damaged", setup=_corrupt("repository/conf/carbon.xml")),
+    Case("truncated pack", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "is not a complete zip: truncated or damaged", setup=_truncate),
+    Case("pack folder with a link outside", path_pack("unpacked"), "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "'repository/outside' is a link to /etc, outside the pack", setup=_folder_pack_with_link_out),
+    Case("pack with two top folders", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "has 2 top-level entries", setup=_pack(extra=[("other/readme.txt", b"x")])),
+    Case("pack whose carbon.xml is not XML", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "carbon.xml is not well-formed XML", setup=_pack(replace={"repository/conf/carbon.xml": b"<Server>"})),
+    Case("pack whose carbon.xml has no version", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+         "carbon.xml has no <Version>", setup=_pack(replace={"repository/conf/carbon.xml": CARBON_NO_VERSION})),
+    # more values a user types
+    Case("host name with an underscore", {"hostname": "is_host"}, "wso2-kubernetes:hostname", "Pulumi.unit.yaml",
+         "use a DNS host name"),
+    Case("workload kind Kubernetes lacks", {"workload": {"kind": "StatefulSets"}}, "wso2-kubernetes:workload.kind",
+         "Pulumi.unit.yaml", "'StatefulSets' is not allowed"),
+    Case("probe period of zero", {"workload": {"probes": {"period_seconds": 0}}},
+         "wso2-kubernetes:workload.probes.period_seconds", "Pulumi.unit.yaml", "out of range"),
+    Case("jar listed twice", {"file_list": [JARS[0], JARS[0]]}, "wso2-kubernetes:file_list", "Pulumi.unit.yaml",
+         "lists a jar twice"),
+    Case("no servlet-https port", {"ports": [{"name": "servlet-http", "pod_port_name": "http",
+                                              "container_port": 9763}]},
+         "wso2-kubernetes:ports", "Pulumi.unit.yaml", "no 'servlet-https' port"),
+    Case("hostname given as a number", {"hostname": 5.1}, "wso2-kubernetes:hostname", "Pulumi.unit.yaml",
+         "put the value in quotes"),
+]
+
+
+def _merged(config: dict[str, Any], extra: Any) -> dict[str, Any]:
+    if not isinstance(extra, dict):
+        return config
+    out = dict(config)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
+    """(size, mtime, mode) of everything outside the build folder, links not followed."""
+    out = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if Path(folder, d) != root / "build"]
+        for name in [*dirs, *files]:
+            st = Path(folder, name).lstat()
+            out[str(Path(folder, name).relative_to(root))] = (st.st_size, st.st_mtime_ns, st.st_mode)
+    return out
+
+
 def test_the_catalogue_is_big_enough() -> None:
-    assert len({c.id for c in CASES}) == len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES) >= 70
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_before_anything_is_created(case: Case, project: Project) -> None:
     from components.graph import deploy
 
-    if case.setup:
-        case.setup(project)
+    config = _merged(case.config, case.setup(project) if case.setup else None)
+    before = _snapshot(project.dir)
     mocks = Mocks()
     pulumi.runtime.set_mocks(mocks, project="wso2-kubernetes", stack="unit", preview=True)
-    values = stack_config(**case.config)
+    values = stack_config(**{"keystore_password": STOCK, **config})
     secret = {k for k in SECRET_KEYS if k in values and k not in case.plain}
     with pytest.raises(SettingsError) as raised:
         deploy(project.dir, "unit", values, secret, build_dir=project.dir / "build")
@@ -239,3 +461,4 @@ def test_bad_input_is_refused_before_anything_is_created(case: Case, project: Pr
     assert text.startswith("wso2-kubernetes: ") and "nothing was created" in text
     assert mocks.resources == []
     assert not (project.dir / "build").exists() or not any((project.dir / "build").rglob("Dockerfile"))
+    assert _snapshot(project.dir) == before, "something outside the build folder changed"

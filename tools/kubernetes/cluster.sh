@@ -408,7 +408,9 @@ do_down() {  # called with the lock held
   log "all processes stopped; undoing host changes"
   # pinned network namespaces that appeared during the run
   local n; for n in $(comm -13 "$RUN/netns.before" <(ls /run/netns 2>/dev/null | sort) 2>/dev/null); do
-    case "$n" in cni-*) umount "/run/netns/$n" 2>/dev/null || true; rm -f "/run/netns/$n";; esac
+    # a name still pinned by another mount namespace cannot go: say so and carry on with the rest
+    case "$n" in cni-*) umount "/run/netns/$n" 2>/dev/null || true
+                        rm -f "/run/netns/$n" 2>/dev/null || log "kept /run/netns/$n (busy elsewhere)";; esac
   done
   ip link show wso2k8s0 >/dev/null 2>&1 && ip link del wso2k8s0
   undo_iptables

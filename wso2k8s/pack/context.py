@@ -14,9 +14,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings.schema import Settings
+from ..settings.schema import KERNEL_JAVA, SYNTHETIC_JAVA, Settings
+from .archive import check_entries, check_folder, extract, open_zip, verify_data
 from .inspect import PackInfo, sha256_of
 from .jdbc import driver_problems, place_driver
+from .jdk import JdkError, inspect_jdk
 from .render import TEMPLATES, render_conf, secret_names
 from .scheme_jar import scheme_problems
 
@@ -80,7 +82,37 @@ def check_files(settings: Settings, project_dir: Path) -> list[FileProblem]:
             problems.append(FileProblem("base_image.java.archive_sha256",
                                         f"{archive} has sha256 {actual}, not the configured one",
                                         "check the download, then set archive_sha256 to what `sha256sum` prints"))
+        else:
+            problems += _java_version_problems(settings, archive)
+    kubeconfig = settings.kubernetes.kubeconfig
+    if kubeconfig and "\n" not in kubeconfig and not _resolve(project_dir, kubeconfig).is_file():
+        problems.append(FileProblem("kubernetes.kubeconfig", f"{_resolve(project_dir, kubeconfig)} does not exist",
+                                    "point kubernetes.kubeconfig at your cluster's kubeconfig file, or remove it "
+                                    "to use the local cluster of tools/kubernetes/cluster.sh"))
     return problems
+
+
+def _java_version_problems(settings: Settings, archive: Path) -> list[FileProblem]:
+    """The archive's Java major version against what the pack runs on."""
+    java = settings.base_image.java
+    try:
+        jdk = inspect_jdk(archive)
+    except JdkError as err:
+        return [FileProblem("base_image.java.archive", err.message, err.fix)]
+    if settings.pack.source == "synthetic":
+        if jdk.major < SYNTHETIC_JAVA:
+            return [FileProblem("base_image.java.archive", f"{archive} is Java {jdk.version}; the synthetic pack's "
+                                f"server needs Java {SYNTHETIC_JAVA} or later",
+                                "use a JDK 17+ archive, or base_image.java.source: jlink, with the synthetic pack")]
+        return []
+    low, high = KERNEL_JAVA[settings.server.carbon_kernel]
+    if not low <= jdk.major <= high and not java.allow_unsupported_version:
+        return [FileProblem("base_image.java.archive",
+                            f"{archive} is Java {jdk.version}; Carbon {settings.server.carbon_kernel} "
+                            f"({settings.server.display_name} {settings.version}) runs on Java {low} or {high}",
+                            f"use a JDK {high} archive, or set base_image.java.allow_unsupported_version: true to run "
+                            f"it on Java {jdk.major} knowingly")]
+    return []
 
 
 def write_product_context(settings: Settings, pack: PackInfo, out: Path, project_dir: Path) -> Path:
@@ -114,24 +146,41 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     return out
 
 
-def _unpack_once(pack: PackInfo, target: Path) -> None:
-    """Unpacking a real pack takes a while and rewrites ~500 MB: skip it when the same pack is already there."""
-    marker = target.parent / "pack.sha256"  # beside pack/, so it never lands in the image
-    if marker.is_file() and marker.read_text() == pack.sha256:
+def verify_pack(pack: PackInfo, out: Path) -> None:
+    """A zip pack's member data (CRCs, lengths) read once and checked, writing nothing; skipped when this very
+    pack is already unpacked in `out`. A PackError names the damaged entry."""
+    marker = out / "pack.sha256"
+    if pack.path.is_dir() or (marker.is_file() and marker.read_text() == pack.sha256 and (out / "pack").is_dir()):
         return
-    shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
+    with open_zip(pack.path) as zf:
+        verify_data(zf, check_entries(zf, pack.path), pack.path)
+
+
+def _unpack_once(pack: PackInfo, target: Path) -> None:
+    """Unpacking a real pack takes a while and rewrites ~500 MB: skip it when the same pack is already there.
+    A zip's entries are checked and its data verified before anything is written, then it is unpacked into a
+    fresh folder beside `target` and moved into place, so a refused pack leaves no half-written tree."""
+    marker = target.parent / "pack.sha256"  # beside pack/, so it never lands in the image
+    if marker.is_file() and marker.read_text() == pack.sha256 and target.is_dir():
+        return
+    fresh = target.parent / f".{target.name}.unpacking"
+    shutil.rmtree(fresh, ignore_errors=True)
     if pack.path.is_dir():
-        shutil.copytree(pack.path, target / pack.root, symlinks=True)
+        check_folder(pack.path)
+        fresh.mkdir(parents=True)
+        shutil.copytree(pack.path, fresh / pack.root, symlinks=True)
     else:
-        with zipfile.ZipFile(pack.path) as zf:
-            zf.extractall(target)
-            for info in zf.infolist():  # zipfile drops the unix mode: keep bin/*.sh executable
-                mode = (info.external_attr >> 16) & 0o777
-                if mode:
-                    (target / info.filename).chmod(mode)
-    for script in (target / pack.root / "bin").glob("*.sh"):
-        script.chmod(script.stat().st_mode | 0o755)
+        with open_zip(pack.path) as zf:
+            entries = check_entries(zf, pack.path)
+            verify_data(zf, entries, pack.path)
+            fresh.mkdir(parents=True)
+            extract(zf, entries, fresh)
+    for script in (fresh / pack.root / "bin").glob("*.sh"):
+        if not script.is_symlink():
+            script.chmod(script.stat().st_mode | 0o755)
+    marker.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+    fresh.rename(target)
     marker.write_text(pack.sha256)
 
 

@@ -27,19 +27,56 @@ class Layer:
         return f"{self.key_prefix}{key}"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader lets a repeated key silently win; this one records every repeat with its line."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.repeats: list[tuple[str, int, int]] = []  # (key, line of the repeat, line of the first)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                self.repeats.append((str(key), line, seen[key]))
+            elif isinstance(key, (str, int, float, bool)):
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _UniqueKeyLoader.construct_mapping)
+
+
 def read_yaml_layer(path: Path, shown_as: str) -> Layer:
     """A hieradata file as a layer; a missing file is an empty layer (like Hiera), bad YAML an error."""
     if not path.exists():
         return Layer(shown_as, {})
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else f"not UTF-8 text ({err.reason})"
+        raise SettingsError([Problem("(file)", shown_as, f"cannot be read: {reason}",
+                                     "make it a readable UTF-8 YAML file")]) from None
+    loader = _UniqueKeyLoader(text)
+    try:
+        data = loader.get_single_data() or {}
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise SettingsError(
-            [Problem("(file)", shown_as + where, f"is not valid YAML: {getattr(err, 'problem', err)}",
+            [Problem("(file)", shown_as + where, f"is not valid YAML: {getattr(err, 'problem', None) or err}",
                      "fix the YAML syntax (indentation, quotes, ':' after keys)")]
         ) from None
+    finally:
+        loader.dispose()
+    if loader.repeats:
+        raise SettingsError(
+            [Problem(key, f"{shown_as} line {line}", f"is set twice in one mapping (first on line {first}); "
+                     "YAML would silently keep the last one", "keep one of the two lines")
+             for key, line, first in sorted(loader.repeats, key=lambda r: r[1])])
     if not isinstance(data, dict):
         raise SettingsError(
             [Problem("(file)", shown_as, f"must be a mapping of keys, found a {type(data).__name__}",

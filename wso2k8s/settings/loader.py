@@ -10,7 +10,8 @@ Layers, most general first (a later one wins key by key):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +20,19 @@ from pydantic import ValidationError
 
 from .database_checks import database_problems
 from .errors import Problem, SettingsError, did_you_mean
-from .layers import Layer, Merged, dotted, merge, read_yaml_layer, walk
-from .schema import SECRET_NAME_PATTERN, Settings
+from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
+from .schema import KERNEL_JAVA, SECRET_NAME_PATTERN, Settings
 from .validation import problems_from
 
 PROJECT = "wso2-kubernetes"
 # Stack keys that choose what to deploy rather than how to configure it.
 SELECTION_KEYS = ("product", "version", "profiles", "profile_overrides")
+# Settings keys the stack chooses through the selection keys above; a layer setting them would override the choice.
+CHOSEN_KEYS = {"product": "product", "version": "version", "profile": "profiles"}
+# Kubernetes label values: at most 63 characters, alphanumeric at both ends.
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# Registry host[:port][/path]; the scheme is not part of an image reference.
+REGISTRY = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:[0-9]{1,5})?(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 # The only secrets the program takes; each must be set with `pulumi config set --secret`.
 SECRET_KEYS = {
     "admin_password": True,  # user-mgt.xml AdminUser (required)
@@ -61,11 +68,27 @@ class StackSettings:
 
 def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any],
                         secret_keys: set[str]) -> StackSettings:
-    """`config` holds the stack's wso2-kubernetes keys without the namespace (values already decoded);
-    `secret_keys` names those set with --secret. Raises SettingsError with every problem found."""
+    """`config` holds the stack's wso2-kubernetes keys without the namespace (mappings and lists decoded,
+    scalars as written); `secret_keys` names those set with --secret. Raises SettingsError with every problem
+    found, and nothing else: an unreadable file or an unexpected shape is a problem too, never a traceback."""
+    try:
+        return _load(project_dir, stack, config, secret_keys)
+    except SettingsError:
+        raise
+    except Exception as err:  # the last resort that keeps a traceback from the user
+        # A shape no check foresaw: still the loader's message, naming what failed.
+        raise SettingsError([Problem("(settings)", f"Pulumi.{stack}.yaml and hieradata/",
+                                     f"could not be loaded: {type(err).__name__}: {err}",
+                                     "check the value named in the error; report it if the settings look right")]
+                            ) from None
+
+
+def _load(project_dir: Path, stack: str, config: Mapping[str, Any], secret_keys: set[str]) -> StackSettings:
     stack_file = f"Pulumi.{stack}.yaml"
     problems: list[Problem] = []
-    settings_keys = {k: v for k, v in config.items() if k not in SELECTION_KEYS and k not in SECRET_KEYS}
+    unknown = _unknown_stack_keys(config, stack_file, problems)
+    settings_keys = {k: v for k, v in config.items()
+                     if k not in SELECTION_KEYS and k not in SECRET_KEYS and k not in unknown}
     secrets = _secrets(config, secret_keys, stack_file, problems)
     stack_layer = Layer(stack_file, settings_keys, key_prefix=f"{PROJECT}:")
     problems += _plain_secret_problems(stack_layer)
@@ -77,6 +100,12 @@ def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any]
         problems.append(Problem(f"{PROJECT}:profile_overrides", stack_file, "must be a mapping of profile → settings",
                                 "write profile_overrides: {<profile>: {workload: {replicas: 2}}}"))
         overrides = {}
+    for name, value in list(overrides.items()):
+        if value is not None and not isinstance(value, Mapping):
+            problems.append(Problem(f"{PROJECT}:profile_overrides.{name}", stack_file,
+                                    f"must be a mapping of settings, found {value!r}",
+                                    f"write profile_overrides: {{{name}: {{workload: {{replicas: 2}}}}}}"))
+            overrides = {k: v for k, v in overrides.items() if k != name}
     for name in overrides:
         if name not in profiles:
             problems.append(Problem(f"{PROJECT}:profile_overrides.{name}", stack_file,
@@ -101,17 +130,19 @@ def load_stack_settings(project_dir: Path, stack: str, config: Mapping[str, Any]
         ]
         for layer in [*layers[1:4], layers[5]]:  # hieradata and this profile's overrides
             problems += _plain_secret_problems(layer)
+            problems += _chosen_key_problems(layer)
         merged = merge(layers)
         try:
             settings = Settings.model_validate(merged.data)
         except ValidationError as err:
             problems += problems_from(err, merged, fallback_layer=layers[3].name)
             continue
-        problems += _cross_checks(settings, merged)
+        problems += _cross_checks(settings, merged, stack)
         loaded.append(settings)
         origins[profile] = {dotted(k): (layer.spell(dotted(k)), layer.name) for k, layer in merged.origin.items()}
     problems += _stack_checks(loaded, stack_layer)
     plain = {k for k in SECRET_KEYS if k in config and k not in secret_keys}
+    plain |= {k for k in SECRET_KEYS if k in secret_keys and k in config and k not in secrets}  # refused above
     problems += _secret_requirements(loaded, secrets, stack_file, plain)
     if problems:
         raise SettingsError(problems)
@@ -140,9 +171,12 @@ def _selection(config: Mapping[str, Any], hieradata: Path, stack_file: str,
         missing("version", versions, versions[0] if versions else "5.1.0")
         return str(product), None, []
     if str(version) not in versions:
+        # Pulumi's YAML reads an unquoted 5.10 as the number 5.1 before the program sees it.
+        number = " (an unquoted version such as 5.10 is read as a number: quote it)" \
+            if re.fullmatch(r"[0-9]+\.[0-9]+", str(version)) else ""
         problems.append(Problem(f"{PROJECT}:version", stack_file,
                                 f"no hieradata for {product} {version}.{did_you_mean(str(version), versions)}",
-                                f"use one of {versions} or add hieradata/{product}/{version}.yaml"))
+                                f"use one of {versions} or add hieradata/{product}/{version}.yaml{number}"))
         return str(product), None, []
     known_profiles = sorted(p.stem for p in (hieradata / str(product) / str(version)).glob("*.yaml"))
     profiles = config.get("profiles") or ["default"]
@@ -164,19 +198,65 @@ def _selection(config: Mapping[str, Any], hieradata: Path, stack_file: str,
 
 def _secrets(config: Mapping[str, Any], secret_keys: set[str], stack_file: str,
              problems: list[Problem]) -> dict[str, str]:
-    """The secret values that were set properly; a plain-text one is a problem and is dropped."""
+    """The secret values that were set properly, byte for byte; a plain-text, empty or unwritable one is a
+    problem and is dropped. A message never shows the value."""
     values: dict[str, str] = {}
     for key in SECRET_KEYS:
         value = config.get(key)
         if value is None:
             continue
+        set_it = f"pulumi config set --secret {PROJECT}:{key} <value>"
         if key not in secret_keys:
             problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is a password stored in plain text",
-                                    f"pulumi config rm {PROJECT}:{key} && "
-                                    f"pulumi config set --secret {PROJECT}:{key} <value>"))
+                                    f"pulumi config rm {PROJECT}:{key} && {set_it}"))
             continue
-        values[key] = str(value)
+        if not isinstance(value, str):
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is a structured value, not a password",
+                                    set_it))
+        elif not value.strip():
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file,
+                                    "is empty" if not value else "is only white space",
+                                    f"{set_it} (a non-empty password; a shipped pack's keystore uses wso2carbon)"
+                                    if key == "keystore_password" else f"{set_it} (a non-empty password)"))
+        elif any((ord(c) < 0x20 and c != "\t") or ord(c) == 0x7F for c in value):
+            # XML 1.0 cannot carry most control characters at all; a tab travels as &#9; (the entrypoint
+            # writes it so), which attribute-value normalisation leaves alone.
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file,
+                                    "holds a control character (a newline, say), which the server's XML "
+                                    "conf files cannot carry", f"{set_it} without control characters"))
+        elif key == "admin_password" and value != value.strip():
+            # Carbon 4.4 trims <AdminUser><Password> when it reads user-mgt.xml (RealmConfigXMLProcessor), so
+            # the console would accept only the trimmed text: refuse rather than deploy a surprise.
+            problems.append(Problem(f"{PROJECT}:{key}", stack_file,
+                                    "starts or ends with white space, which Carbon trims when it reads "
+                                    "user-mgt.xml (the console would accept only the trimmed password)",
+                                    f"{set_it} without leading or trailing white space"))
+        else:
+            values[key] = value
     return values
+
+
+def _unknown_stack_keys(config: Mapping[str, Any], stack_file: str, problems: list[Problem]) -> set[str]:
+    """Top-level stack keys the program does not take (`profile` for `profiles`, say): refused with a
+    did-you-mean over every key the stack may set, instead of silently ignored or overriding the selection."""
+    known = sorted({*SELECTION_KEYS, *SECRET_KEYS, *(set(Settings.model_fields) - set(CHOSEN_KEYS))})
+    unknown = set()
+    for key in config:
+        if key in known:
+            continue
+        unknown.add(key)
+        hint = f" Did you mean '{CHOSEN_KEYS[key]}'?" if key in CHOSEN_KEYS else did_you_mean(key, known)
+        problems.append(Problem(f"{PROJECT}:{key}", stack_file, f"unknown key '{key}'.{hint}",
+                                f"rename or remove it (pulumi config rm {PROJECT}:{key}); the stack's keys are: "
+                                f"{', '.join(known)}"))
+    return unknown
+
+
+def _chosen_key_problems(layer: Layer) -> list[Problem]:
+    """product/version/profile are chosen by the stack's selection keys; a layer must not change them."""
+    return [Problem(layer.spell(key), layer.name, f"is chosen by the stack (wso2-kubernetes:{chosen}), not here",
+                    f"remove it from this layer; pulumi config set {PROJECT}:{chosen} … picks it")
+            for key, chosen in CHOSEN_KEYS.items() if key in layer.data]
 
 
 def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_file: str,
@@ -206,11 +286,11 @@ def _plain_secret_problems(layer: Layer) -> list[Problem]:
     return problems
 
 
-def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
+def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
     """Rules that span several keys: values that must agree, ports that must not clash."""
     problems: list[Problem] = []
 
-    def problem(key: tuple[str | int, ...], message: str, fix: str) -> None:
+    def problem(key: Key, message: str, fix: str) -> None:
         layer = merged.layer_of(key)
         name = layer.name if layer else "settings"
         problems.append(Problem(layer.spell(dotted(key)) if layer else dotted(key), name, message, fix))
@@ -271,7 +351,7 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
         problem(("file_list",), "lists a jar twice", "list each jar once")
 
     if s.pack.source == "path" and not s.pack.path:
-        problem(("pack", "path"), "pack.source is 'path' but no pack.path is given",
+        problem(("pack", "source"), "is 'path' but no pack.path is given",
                 "set pack.path to the product zip (e.g. ~/Downloads/wso2is-5.1.0.zip)")
     java = s.base_image.java
     if java.source == "archive" and not (java.archive and java.archive_sha256):
@@ -279,11 +359,49 @@ def _cross_checks(s: Settings, merged: Merged) -> list[Problem]:
                 "set base_image.java.archive to the JDK .tar.gz and archive_sha256 to its `sha256sum`")
     if java.source == "jlink" and "java.base" not in java.jlink_modules:
         problem(("base_image", "java", "jlink_modules"), "does not include java.base", "add java.base")
+    if s.pack.source == "path" and java.source == "jlink" and not java.allow_unsupported_version:
+        low, high = KERNEL_JAVA[s.server.carbon_kernel]
+        problem(("base_image", "java", "source"),
+                f"is 'jlink', a Java 17 runtime, but a real Carbon {s.server.carbon_kernel} pack (pack.source: path) "
+                f"runs on Java {low} or {high}",
+                f"set base_image.java: {{source: archive, archive: <JDK {high} .tar.gz>, archive_sha256: <sha256sum>}}"
+                ", or base_image.java.allow_unsupported_version: true to run it on Java 17 knowingly")
+    _derived_checks(s, problem, stack)
     database_problems(s, problem)
     if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
         problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
                 "set workload.await_ready: false as well when replicas is 0")
     return problems
+
+
+def _derived_checks(s: Settings, problem: Callable[[Key, str, str], None], stack: str) -> None:
+    """Values the program derives from the settings that Kubernetes, Docker or the server would refuse later,
+    after the images are pushed: checked now, against the key the user wrote."""
+    instance = f"{s.name}-{stack}"  # components/graph.py labels_for: app.kubernetes.io/instance
+    if len(instance) > 63:
+        problem(("name",), f"'{s.name}' makes the label app.kubernetes.io/instance '{instance}' {len(instance)} "
+                f"characters long (<name>-<stack>); Kubernetes allows 63",
+                f"use a name of at most {max(1, 62 - len(stack))} characters for stack '{stack}'")
+    elif not LABEL_VALUE.match(instance):
+        problem(("name",), f"the label app.kubernetes.io/instance '{instance}' (<name>-<stack>) is not a valid "
+                "label value", "use a stack name of letters, digits, '-', '_' and '.', alphanumeric at both ends")
+    server = s.registry.server
+    if "://" in server:
+        bare = server.split("://", 1)[1].rstrip("/")
+        problem(("registry", "server"), f"'{server}' has a scheme; an image reference has none",
+                f"write registry.server: {bare} (host[:port], the scheme is chosen by the registry)")
+    elif not REGISTRY.match(server):
+        problem(("registry", "server"), f"'{server}' is not a registry address",
+                "write host[:port][/path], e.g. 127.0.0.1:5000 or registry.example.com/team")
+    c = s.clustering
+    api = c.kubernetes.api_server
+    if api is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(:[0-9]{1,5})?/?", api):
+        problem(("clustering", "kubernetes", "api_server"), f"'{api}' is not an API server URL",
+                "write https://<host>[:port] (the scheme's KUBERNETES_MASTER), or null for the in-cluster API")
+    if c.enabled and c.membership_scheme == "wka" and not c.wka.members:
+        problem(("clustering", "membership_scheme"), "is 'wka' but clustering.wka.members is empty: members "
+                "would know no one to contact", "list the well-known members, e.g. clustering.wka.members: "
+                f"[{{host: {s.name}-0.example, port: {c.local_member_port}}}], or use membership_scheme: kubernetes")
 
 
 def _stack_checks(loaded: list[Settings], stack_layer: Layer) -> list[Problem]:

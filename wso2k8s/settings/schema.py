@@ -6,10 +6,11 @@ layer to add it to. The few defaults below are structural (optional features tha
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # Kubernetes names: DNS-1035 labels for Services/ports, DNS-1123 subdomains elsewhere.
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
@@ -21,6 +22,11 @@ HostName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9]([-A-Za-z0-9.]
 Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 TcpPort = Annotated[int, Field(ge=1, le=65535)]
 NodePort = Annotated[int, Field(ge=30000, le=32767)]
+
+# Carbon kernel → the Java major versions it runs on (Carbon 4.4: JDK 7 and 8).
+KERNEL_JAVA = {"4.4": (7, 8)}
+# The synthetic pack's server is compiled for Java 17.
+SYNTHETIC_JAVA = 17
 
 SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret|token|credential", re.IGNORECASE)
 
@@ -63,12 +69,24 @@ class KubernetesMembership(Strict):
     endpointslices: bool = False
 
 
+class WkaMember(Strict):
+    host: HostName  # axis2.xml <members><member><hostName>
+    port: TcpPort  # its local_member_port
+
+
+class WkaMembership(Strict):
+    """Well-known-address scheme: the members every node contacts first (axis2.xml <members>)."""
+
+    members: list[WkaMember] = Field(default_factory=list)
+
+
 class Clustering(Strict):
     enabled: bool
     membership_scheme: Literal["kubernetes", "wka", "multicast"]
     domain: str
     local_member_port: TcpPort
     kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
+    wka: WkaMembership = Field(default_factory=WkaMembership)
 
 
 class PackSource(Strict):
@@ -84,6 +102,9 @@ class JavaRuntime(Strict):
     jlink_modules: list[str] = Field(default_factory=list)
     archive: str | None = None  # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs)
     archive_sha256: Sha256 | None = None
+    # Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is refused
+    # unless this says the stack accepts it knowingly.
+    allow_unsupported_version: bool = False
 
 
 class BaseImageSettings(Strict):
@@ -109,8 +130,14 @@ class ImageBuild(Strict):
 
 
 class Registry(Strict):
-    server: str  # host[:port] the images are pushed to and the nodes pull from
+    server: str  # host[:port][/path] the images are pushed to and the nodes pull from; checked by the loader
     username: str | None = None  # password: `pulumi config set --secret registry_password`
+
+    @field_validator("server", mode="before")
+    @classmethod
+    def _no_trailing_slash(cls, value: object) -> object:
+        """`127.0.0.1:5000/` means `127.0.0.1:5000`; kept, the tag would read `127.0.0.1:5000//wso2/...`."""
+        return value.rstrip("/") if isinstance(value, str) and value.rstrip("/") else value
 
 
 class Resources(Strict):
@@ -148,6 +175,15 @@ class KubernetesTarget(Strict):
     create_namespace: bool = False
     # Pod Security Admission level put on the namespaces the program creates (enforce, audit and warn labels)
     pod_security: Literal["restricted", "baseline", "privileged"]
+
+    @field_validator("kubeconfig", mode="before")
+    @classmethod
+    def _expand_home(cls, value: object) -> object:
+        """`~/.kube/prod.yaml` as the file it names: the provider takes the text as a path or as contents, and
+        does not promise to expand `~` (the loader checks that the file exists)."""
+        if isinstance(value, str) and value.startswith("~") and "\n" not in value:
+            return os.path.expanduser(value)
+        return value
 
 
 SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]  # safe in SQL and shell
