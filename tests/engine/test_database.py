@@ -36,7 +36,7 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
                                             "memory_limit": "512Mi"}})
     s.set_config("database", {"enabled": True, "embedded": {"image": {"tag": "engine-test"}}})
     s.set_secret("admin_password", ADMIN_PASSWORD)
-    s.set_secret("keystore_password", f"Key5tore-{secrets.token_hex(4)}")
+    s.set_secret("keystore_password", "wso2carbon")  # the stock keystore
     s.set_secret("database_password", f"Db-{secrets.token_hex(6)}&<x>")  # markup characters reach the XML
     yield s
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
