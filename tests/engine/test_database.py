@@ -136,24 +136,41 @@ def test_users_survive_deleting_both_members(stack: ProjectStack) -> None:
     assert all(_user_exists(env, m, user) for m in _members(env))
 
 
-def test_the_database_pod_deleted_keeps_its_data_and_members_recover(stack: ProjectStack) -> None:
+def _all_ready(env: dict[str, str]) -> bool:
+    pods = _pods(env, MEMBERS)
+    return len(pods) == 2 and all(_ready(p) for p in pods)
+
+
+def test_the_database_pod_deleted_keeps_its_data(stack: ProjectStack) -> None:
     env = stack.env
-    a, _ = _members(env)
+    a, b = _members(env)
     user = f"u{secrets.token_hex(3)}"
     assert _add_user(env, a, user) == 201
-    db = _pods(env, DATABASE)[0]["metadata"]["name"]
+    db = _pods(env, DATABASE)[0]
     started = time.monotonic()
-    kubectl(env, "delete", "pod", "-n", NAMESPACE, db, "--wait=false")
-    # The members notice: they log it and leave the Service's endpoints (readiness).
+    kubectl(env, "delete", "pod", "-n", NAMESPACE, db["metadata"]["name"], "--wait=true")
+    wait_until(lambda: any(_ready(p) and p["metadata"]["uid"] != db["metadata"]["uid"]
+                           for p in _pods(env, DATABASE)), 120, "the new database pod ready")
+    back = time.monotonic() - started
+    wait_until(lambda: _all_ready(env) and _user_exists(env, b, user), 120, f"{user} through {b} again")
+    print(f"\n[numbers] database pod deleted: its replacement ready in {back:.0f} s, members serving the user "
+          f"again after {time.monotonic() - started:.0f} s")
+    assert "using the existing data" in kubectl(env, "logs", "-n", NAMESPACE, f"{DATABASE.split('=')[1]}-0").stdout
+
+
+def test_with_the_database_down_members_go_unready_and_recover(stack: ProjectStack) -> None:
+    env = stack.env
+    a, _ = _members(env)
+    started = time.monotonic()
+    kubectl(env, "scale", "statefulset", "wso2is-db", "-n", NAMESPACE, "--replicas=0")
+    # The members notice: they log it and leave the Service's endpoints (readiness), without restarting.
     wait_until(lambda: not any(_ready(p) for p in _pods(env, MEMBERS)), 120, "members to go unready")
-    unready = time.monotonic() - started
-    logs = kubectl(env, "logs", "-n", NAMESPACE, a).stdout
-    assert "Datasource WSO2_CARBON_DB is unreachable" in logs
-    wait_until(lambda: (len(p := _pods(env, MEMBERS)) == 2 and all(_ready(x) for x in p)), 300,
-               "members ready again")
-    recovered = time.monotonic() - started
+    print(f"\n[numbers] database down: members unready after {time.monotonic() - started:.0f} s")
+    assert "Datasource WSO2_CARBON_DB is unreachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
+    started = time.monotonic()
+    kubectl(env, "scale", "statefulset", "wso2is-db", "-n", NAMESPACE, "--replicas=1")
+    wait_until(lambda: _all_ready(env), 300, "members ready again")
+    print(f"[numbers] database back: members ready again after {time.monotonic() - started:.0f} s")
     restarts = [c["restartCount"] for p in _pods(env, MEMBERS) for c in p["status"]["containerStatuses"]]
-    print(f"\n[numbers] database pod deleted: members unready after {unready:.0f} s, ready again after "
-          f"{recovered:.0f} s (member restarts: {restarts})")
+    assert restarts == [0, 0], restarts  # liveness is a TCP check while the database is enabled
     assert "Datasource WSO2_CARBON_DB is reachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
-    assert all(_user_exists(env, m, user) for m in _members(env))  # the data outlived the database pod
