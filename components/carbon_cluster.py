@@ -31,6 +31,10 @@ class CarbonClusterArgs:
     labels: dict[str, str]  # shared by every generation of pods; the Service selects these
     admin_password: pulumi.Output[str]  # secret Outputs only
     keystore_password: pulumi.Output[str]
+    database_password: pulumi.Output[str] | None = None  # secret; when database.enabled
+    # The embedded database's Service address, written into the pods' /etc/hosts as `<name>-db`: the synthetic
+    # server resolves names from /etc/hosts only (bin/wso2server.sh); a real pack would use the cluster DNS.
+    database_ip: pulumi.Input[str] | None = None
 
 
 class CarbonCluster(pulumi.ComponentResource):
@@ -50,11 +54,13 @@ class CarbonCluster(pulumi.ComponentResource):
                                                 labels=args.labels),
             type="Opaque",
             # pulumi-kubernetes sends a Secret's data to the engine as secret values (encrypted in the state).
-            string_data={"admin_password": args.admin_password, "keystore_password": args.keystore_password},
+            string_data={"admin_password": args.admin_password, "keystore_password": args.keystore_password,
+                         **({"database_password": args.database_password} if args.database_password else {})},
             opts=child)
 
-        pod_spec = pulumi.Output.all(args.image, args.service_account_name).apply(
-            lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets"))
+        pod_spec = pulumi.Output.all(args.image, args.service_account_name, args.database_ip).apply(
+            lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
+                                    database_ip=v[2]))
         template_hash = pod_spec.apply(lambda spec: _hash(spec))
         annotations = {} if s.workload.await_ready else {"pulumi.com/skipAwait": "true"}
 
@@ -84,13 +90,18 @@ class CarbonCluster(pulumi.ComponentResource):
         self.register_outputs({"workload_name": self.workload_name, "selector": self.selector})
 
 
-def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name: str) -> dict[str, Any]:
+def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name: str,
+                  database_ip: str | None = None) -> dict[str, Any]:
     """The pod of one Carbon member. Plain data so that its hash names the RC generation."""
     https = s.shifted(s.port("servlet-https"))
     probe = {"httpGet": {"scheme": "HTTPS", "port": https, "path": s.workload.probes.path},
              "periodSeconds": s.workload.probes.period_seconds, "timeoutSeconds": 5}
     uid = s.base_image.user_id
+    extra: dict[str, Any] = {}
+    if database_ip:
+        extra["hostAliases"] = [{"ip": database_ip, "hostnames": [f"{s.name}-db"]}]
     return {
+        **extra,
         "serviceAccountName": service_account,
         # What Pod Security `restricted` asks (namespace label kubernetes.pod_security): non-root, the runtime's
         # default seccomp profile here, and per container no privilege escalation and no capabilities.
@@ -114,7 +125,10 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
             "startupProbe": {**probe, "failureThreshold": s.workload.probes.failure_threshold,
                              "initialDelaySeconds": s.workload.probes.initial_delay_seconds},
             "readinessProbe": {**probe, "failureThreshold": 3},
-            "livenessProbe": {**probe, "failureThreshold": 6},
+            # With a shared database the page answers 503 while the database is down (readiness); liveness
+            # then asks only whether the server listens, so a database outage does not restart every member.
+            "livenessProbe": ({"tcpSocket": {"port": https}, "periodSeconds": probe["periodSeconds"]}
+                              if s.database.enabled else probe) | {"failureThreshold": 6},
             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
             # Keep serving while the endpoint removal reaches kube-proxy, so a rollout drops no request.
             "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},

@@ -11,12 +11,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
+from wso2k8s.pack.database_context import DatabaseContext, database_contexts
 from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
-from wso2k8s.settings import Settings, load_stack_settings
+from wso2k8s.settings import Settings, SettingsError, load_stack_settings
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
+from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
 from .registry import RegistryTarget
@@ -30,6 +32,7 @@ class ProfileGraph:
     access: MembershipAccess
     cluster: CarbonCluster
     service: CarbonService
+    database: EmbeddedDatabase | None = None
 
 
 @dataclass
@@ -54,6 +57,10 @@ def namespace_labels(s: Settings) -> dict[str, str]:
 
 def build_graph(prepared: PreparedStack) -> StackGraph:
     stack = prepared.stack
+    databases, db_problems = database_contexts(
+        [(p.settings, p.product_context / "pack" / p.pack.root, p.product_context.parent) for p in prepared.profiles])
+    if db_problems:  # before any resource, like every settings problem
+        raise SettingsError([stack.problem(*p) for p in db_problems])
     first = stack.profiles[0]
     registry = _registry(first, stack.secrets.registry_password)
     provider = k8s.Provider(
@@ -77,12 +84,14 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
     graph = StackGraph(base)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)
-        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared)
+        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared,
+                                                            databases.get(profile.settings.profile))
     return graph
 
 
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
-             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack) -> ProfileGraph:
+             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack,
+             database_context: DatabaseContext | None) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -95,13 +104,33 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
         s.name, s.kubernetes.namespace, labels, mode=k.mode, endpointslices=k.endpointslices,
         selector=labels, member_port=s.clustering.local_member_port), opts=scoped)  # selector: CarbonCluster's
+    database_password = (pulumi.Output.secret(secrets.database_password)
+                         if s.database.enabled and secrets.database_password is not None else None)
+    database = None
+    if database_context is not None and database_password is not None:
+        database = _database(s, database_context, database_password, labels, registry, scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
         settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),
-        keystore_password=pulumi.Output.secret(secrets.keystore_password)),
-        opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(depends_on=[access])))
+        keystore_password=pulumi.Output.secret(secrets.keystore_password),
+        database_password=database_password, database_ip=database.cluster_ip if database else None),
+        # The members start on a complete schema: after the database's schema Job has finished.
+        opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
+            depends_on=[access, *([database.schema_job] if database else [])])))
     service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
-    return ProfileGraph(image, access, cluster, service)
+    return ProfileGraph(image, access, cluster, service, database)
+
+
+def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],
+              registry: RegistryTarget, scoped: pulumi.ResourceOptions) -> EmbeddedDatabase:
+    emb = s.database.embedded
+    db_labels = {**labels, "app.kubernetes.io/name": f"{s.name}-db", "name": f"{s.name}-db"}  # not the members'
+    return EmbeddedDatabase(f"{s.profile}-database", EmbeddedDatabaseArgs(
+        service_name=f"{s.name}-db", namespace=s.kubernetes.namespace, labels=db_labels, context=context,
+        image_name=registry.image_name(emb.image.name, emb.image.tag), registry=registry, build=s.image_build,
+        user_id=emb.user_id, database=s.database.name, username=s.database.username, password=password,
+        storage=emb.storage, storage_class=emb.storage_class, resources=emb.resources,
+        schema_file=context.schema_file), opts=scoped)
 
 
 def _registry(s: Settings, password: str | None) -> RegistryTarget:

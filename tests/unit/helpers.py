@@ -10,7 +10,7 @@ from wso2k8s.settings import StackSettings, load_stack_settings
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 ADMIN_PASSWORD = "unit-admin-Pa55"
 KEYSTORE_PASSWORD = "unit-keystore-Pa55"
-SECRET_KEYS = ("admin_password", "keystore_password", "registry_password")
+SECRET_KEYS = ("admin_password", "keystore_password", "registry_password", "database_password")
 
 
 def stack_config(**config: Any) -> dict[str, Any]:

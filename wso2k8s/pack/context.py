@@ -17,8 +17,9 @@ from pathlib import Path
 from ..settings.schema import KERNEL_JAVA, SYNTHETIC_JAVA, Settings
 from .archive import check_entries, check_folder, extract, open_zip, verify_data
 from .inspect import PackInfo, sha256_of
+from .jdbc import driver_problems, place_driver
 from .jdk import JdkError, inspect_jdk
-from .render import SECRET_NAMES, TEMPLATES, render_conf
+from .render import TEMPLATES, render_conf, secret_names
 from .scheme_jar import scheme_problems
 
 HOME = "/home/wso2carbon"
@@ -70,6 +71,7 @@ def check_files(settings: Settings, project_dir: Path) -> list[FileProblem]:
                                         "replace it with the real jar"))
     # The membership scheme jar: its class is there, and the parameter names it reads are ones we can serve.
     problems += [FileProblem(key, message, fix) for key, message, fix in scheme_problems(settings, files_dir)]
+    problems += [FileProblem(*p) for p in driver_problems(settings.database, project_dir)]  # JDBC driver jar
     java = settings.base_image.java
     if java.source == "archive" and java.archive:
         archive = _resolve(project_dir, java.archive)
@@ -129,9 +131,10 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
         target = overlay / entry
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(files_dir / entry, target)
+    place_driver(settings.database, project_dir, overlay)  # the JDBC driver, into repository/components/lib
     home = carbon_home(pack)
     entrypoint = TEMPLATES.get_template("docker/docker-entrypoint.sh.j2").render(
-        carbon_home=home, secret_names=SECRET_NAMES, conf_files=[r.path for r in rendered if r.holds_secrets])
+        carbon_home=home, secret_names=secret_names(settings), conf_files=[r.path for r in rendered if r.holds_secrets])
     _write_if_changed(out / "docker-entrypoint.sh", entrypoint.encode())
     (out / "docker-entrypoint.sh").chmod(0o755)
     dockerfile = TEMPLATES.get_template("docker/product.Dockerfile.j2").render(

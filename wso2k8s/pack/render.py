@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
+from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
 from .errors import RenderError
 from .scheme_jar import membership_parameters
 from .xmltext import Element, XmlText
@@ -27,6 +28,11 @@ SECRET_NAMES = ("admin_password", "keystore_password")
 TEMPLATES = Environment(loader=PackageLoader("wso2k8s", "templates"), undefined=StrictUndefined,
                         autoescape=lambda name: bool(name and name.endswith(".xml.j2")),
                         keep_trailing_newline=True)
+
+
+def secret_names(s: Settings) -> tuple[str, ...]:
+    """The secrets this profile's entrypoint puts into its conf files (each must be in the mounted Secret)."""
+    return SECRET_NAMES + ((PASSWORD_SECRET,) if s.database.enabled else ())
 
 
 def secret_token(name: str) -> str:
@@ -168,6 +174,7 @@ def _identity_xml(c: Conf, s: Settings) -> bool:
 
 def _user_mgt_xml(c: Conf, s: Settings) -> bool:
     c.set("UserManager/Realm/Configuration/AdminUser/Password", secret_token("admin_password"))
+    edit_user_store(c, s)  # the shared database's JDBC store instead of the per-member embedded LDAP
     return True
 
 
@@ -181,4 +188,5 @@ EDITORS: dict[str, Editor] = {
     "repository/conf/tomcat/catalina-server.xml": _catalina_server_xml,
     "repository/conf/identity/identity.xml": _identity_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
+    "repository/conf/datasources/master-datasources.xml": edit_master_datasources,
 }

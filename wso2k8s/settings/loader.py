@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .database_checks import database_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
 from .schema import KERNEL_JAVA, SECRET_NAME_PATTERN, Settings
@@ -37,6 +38,7 @@ SECRET_KEYS = {
     "admin_password": True,  # user-mgt.xml AdminUser (required)
     "keystore_password": True,  # carbon.xml KeyStore/TrustStore (required)
     "registry_password": False,  # only when registry.username is set
+    "database_password": False,  # only when database.enabled (master-datasources.xml WSO2_CARBON_DB)
 }
 
 
@@ -47,6 +49,7 @@ class Secrets:
     admin_password: str = field(repr=False)
     keystore_password: str = field(repr=False)
     registry_password: str | None = field(default=None, repr=False)
+    database_password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -260,7 +263,8 @@ def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_
                          plain: set[str]) -> list[Problem]:
     problems = []
     for key, required in SECRET_KEYS.items():
-        needed = required or (key == "registry_password" and any(s.registry.username for s in loaded))
+        needed = required or (key == "registry_password" and any(s.registry.username for s in loaded)) or (
+            key == "database_password" and any(s.database.enabled for s in loaded))
         if needed and key not in secrets and key not in plain:
             problems.append(Problem(f"{PROJECT}:{key}", stack_file, "is not set",
                                     f"pulumi config set --secret {PROJECT}:{key} <value>"))
@@ -278,7 +282,7 @@ def _plain_secret_problems(layer: Layer) -> list[Problem]:
                                     "and logged)",
                                     "remove it here; passwords come only from "
                                     f"`pulumi config set --secret {PROJECT}:<admin_password|keystore_password|"
-                                    "registry_password>`"))
+                                    "registry_password|database_password>`"))
     return problems
 
 
@@ -363,6 +367,7 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
                 f"set base_image.java: {{source: archive, archive: <JDK {high} .tar.gz>, archive_sha256: <sha256sum>}}"
                 ", or base_image.java.allow_unsupported_version: true to run it on Java 17 knowingly")
     _derived_checks(s, problem, stack)
+    database_problems(s, problem)
     if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
         problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
                 "set workload.await_ready: false as well when replicas is 0")

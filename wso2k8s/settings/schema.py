@@ -187,6 +187,57 @@ class KubernetesTarget(Strict):
         return value
 
 
+SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]  # safe in SQL and shell
+MavenCoordinates = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$")]
+
+
+class DatabasePool(Strict):
+    """The pool options of master-datasources.xml (hieradata holds the pack's own defaults)."""
+
+    max_active: Annotated[int, Field(ge=1)]  # <maxActive>
+    max_wait_ms: Annotated[int, Field(ge=0)]  # <maxWait>
+    test_on_borrow: bool  # <testOnBorrow>
+    validation_query: str  # <validationQuery>
+    validation_interval_ms: Annotated[int, Field(ge=0)]  # <validationInterval>
+
+
+class JdbcDriverJar(Strict):
+    """The JDBC driver copied into repository/components/lib: from Maven Central, or the user's own jar."""
+
+    maven: MavenCoordinates | None = None  # group:artifact:version, fetched once and cached
+    path: str | None = None  # the user's jar instead (relative to the project or absolute)
+    sha256: Sha256  # checked before anything is built
+
+
+class EmbeddedDatabase(Strict):
+    """The dev stack's own database server: Debian's PostgreSQL in an image built like the base image."""
+
+    image: ProductImageSettings
+    user_id: Annotated[int, Field(ge=1, le=65535)]  # the postgres user in the image; never root
+    storage: Quantity
+    # None: a local PersistentVolume under $WSO2K8S_STATE/volumes on the local cluster's node
+    storage_class: str | None = None
+    resources: Resources
+
+
+class Database(Strict):
+    """WSO2_CARBON_DB of master-datasources.xml: the registry and user store every member shares.
+
+    enabled false: the pack's own embedded H2 per member (nothing shared). external true: the user's server
+    (RDS, Cloud SQL, ...); the program then creates nothing database-side but the Secret."""
+
+    enabled: bool = False
+    external: bool = False
+    type: Literal["postgresql", "mysql"]
+    host: HostName | None = None  # external server; embedded: derived (`<name>-db`)
+    port: TcpPort | None = None  # None: the type's default (5432, 3306)
+    name: SqlName  # the database
+    username: SqlName  # password: `pulumi config set --secret wso2-kubernetes:database_password`
+    driver: JdbcDriverJar | None = None  # None: the pinned driver of the type (wso2k8s/pack/jdbc.py)
+    pool: DatabasePool
+    embedded: EmbeddedDatabase
+
+
 class Settings(Strict):
     """Everything one Carbon profile of one product needs; the output of the loader."""
 
@@ -209,6 +260,7 @@ class Settings(Strict):
     kubernetes: KubernetesTarget
     workload: Workload
     service: ServiceSettings
+    database: Database
 
     @property
     def membership_namespace(self) -> str:

@@ -71,6 +71,8 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.naming",  # ... and what jlink adds for it
     "java.logging",
     "java.security.sasl",
+    "java.sql",  # the realm's datasource (JDBC user store, registry); the driver jar brings the rest
+    "java.transaction.xa",  # ... and what jlink adds for it
 )
 
 KEY_ALIAS = "wso2carbon"
@@ -358,6 +360,8 @@ def _pack_entries(keystore_password: str, conf_password: str,
     for name, store in _keystores(keystore_password).items():
         files[f"repository/resources/security/{name}"] = (store, 0o644)
     for script in _DBSCRIPTS:
+        if f"dbscripts/{script}" in files:  # a real schema from the template (what the server uses)
+            continue
         db = script.rpartition("/")[2].removesuffix(".sql")
         files[f"dbscripts/{script}"] = (
             f"-- WSO2 Identity Server 5.1.0 (synthetic pack): {script} for {db}.\n"

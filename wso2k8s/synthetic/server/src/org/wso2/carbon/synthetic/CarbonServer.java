@@ -58,6 +58,8 @@ public final class CarbonServer {
     private final Map<String, Integer> listeners = new LinkedHashMap<>();
     private KubernetesMembership membership;
     private ConsoleLogin console;
+    private CarbonDataSource database;   // null: the pack's per-member H2
+    private JdbcUserStore users;
     private String membershipProblem;   // for schemes the synthetic server does not implement
     private volatile boolean up;
 
@@ -129,6 +131,22 @@ public final class CarbonServer {
             console = ConsoleLogin.load(config.home);  // user-mgt.xml: Carbon reads its admin user at startup
         } catch (ServerConfig.ConfigException e) {
             throw new StartupException(e.getMessage());
+        }
+        try {
+            database = CarbonDataSource.load(config.home);  // the realm's datasource (user-mgt.xml)
+        } catch (ServerConfig.ConfigException e) {
+            throw new StartupException(e.getMessage());
+        }
+        if (database != null) {
+            database.watch();
+            JdbcUserStore store = new JdbcUserStore(database, console::credentialsMatch);
+            store.initRegistry();
+            if (database.jdbcUserStore()) {
+                users = store;
+            } else {
+                CarbonLog.warn("org.wso2.carbon.user.core.common.DefaultRealm", "The primary user store is "
+                        + database.userStoreClass + ": users stay out of " + database.name + " (per member)");
+            }
         }
 
         int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
@@ -385,7 +403,7 @@ public final class CarbonServer {
             String method = ex.getRequestMethod();
             String path = ex.getRequestURI().getPath();
             ex.getResponseHeaders().set("Server", "WSO2 Carbon Server");
-            if (console.handle(ex, path)) {
+            if (console.handle(ex, path) || (users != null && users.handle(ex, path))) {
                 return;
             }
             if (!method.equals("GET") && !method.equals("HEAD")) {
@@ -400,6 +418,10 @@ public final class CarbonServer {
                     return;
                 case "/carbon/":
                 case ConsoleLogin.LOGIN:
+                    if (database != null && !database.healthy()) {  // readiness: no console without the realm
+                        send(ex, 503, "text/plain", "Datasource " + database.name + " is unreachable\n");
+                        return;
+                    }
                     String query = String.valueOf(ex.getRequestURI().getRawQuery());
                     send(ex, 200, "text/html; charset=UTF-8", loginPage(query.contains("loginStatus=false")));
                     return;
@@ -410,6 +432,9 @@ public final class CarbonServer {
                     Map<String, Object> h = new LinkedHashMap<>();
                     h.put("status", up ? "UP" : "DOWN");
                     h.put("listeners", listeners);
+                    if (database != null) {
+                        h.put("database", database.healthy() ? "UP" : database.lastError());
+                    }
                     send(ex, up ? 200 : 503, "application/json", Json.write(h) + "\n");
                     return;
                 }

@@ -1,0 +1,188 @@
+"""Two synthetic members on one real PostgreSQL (Debian's postgresql-15 on this machine), started the way the
+images start them: the embedded server's own entrypoint and schema script, the renderer's master-datasources.xml
+with the password token, the entrypoint replacing it, the pinned pgJDBC jar in repository/components/lib.
+A user added through one member is read through the other; with the database stopped both answer 503 and log
+it, and both recover when it is back."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.synthetic.synthetic_helpers import wait_until
+from tests.unit.helpers import PROJECT_DIR, stack_settings
+from wso2k8s.pack.jdbc import place_driver
+from wso2k8s.pack.render import TEMPLATES, render_conf, secret_names
+from wso2k8s.synthetic.pack import extract_pack
+from wso2k8s.synthetic.runner import ServerProcess, pick_free_offset, ports_for
+
+pytestmark = pytest.mark.engine
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+SCRIPTS = PROJECT_DIR / "wso2k8s/templates/database"
+DB_PASSWORD = "Db-pa55 &<x> ä"  # markup and non-ASCII reach initdb raw and the XML escaped
+ADMIN_PASSWORD = "Adm1n-pass"
+KEYSTORE_PASSWORD = "wso2carbon"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Postgres:
+    """The embedded server's database-entrypoint.sh on this machine, as the `postgres` user (it refuses root)."""
+
+    def __init__(self, root: Path):
+        if not (PG_BIN / "postgres").is_file():
+            pytest.fail("PostgreSQL 15 is needed for this test: apt-get install postgresql-15")
+        self.root, self.port = root, _free_port()
+        self.password_file = root / "database_password"
+        self.password_file.write_text(DB_PASSWORD, encoding="utf-8")
+        self.env = {"PATH": f"{PG_BIN}:{os.environ['PATH']}", "PGDATA": str(root / "data/pgdata"),
+                    "DB_NAME": "wso2carbon_db", "DB_USER": "wso2carbon", "DB_PASSWORD_FILE": str(self.password_file)}
+        (root / "data").mkdir()
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+            for p in root.rglob("*"):
+                shutil.chown(p, "postgres")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _as_postgres(self, *cmd: str) -> list[str]:
+        return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else list(cmd)
+
+    def start(self) -> None:
+        log = (self.root / "postgres.log").open("ab")
+        self.proc = subprocess.Popen(self._as_postgres("env", *[f"{k}={v}" for k, v in self.env.items()],
+                                                       "bash", str(SCRIPTS / "database-entrypoint.sh"),
+                                                       "-c", f"port={self.port}", "-c", "listen_addresses=127.0.0.1"),
+                                     stdout=log, stderr=subprocess.STDOUT)
+        wait_until(lambda: subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", "127.0.0.1", "-p",
+                                           str(self.port)]).returncode == 0, 30, what="PostgreSQL to accept")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()  # postgres' smart shutdown: refuses new connections at once
+            self.proc.wait(30)
+            self.proc = None
+
+    def schema(self, source: Path) -> str:
+        sql = self.root / source.name  # where the postgres user can read it
+        shutil.copyfile(source, sql)
+        sql.chmod(0o644)
+        env = {**self.env, "DB_HOST": "127.0.0.1", "DB_PORT": str(self.port), "SCHEMA_FILE": str(sql)}
+        return subprocess.run(self._as_postgres("env", *[f"{k}={v}" for k, v in env.items()], "bash",
+                                                str(SCRIPTS / "schema.sh")),
+                              check=True, capture_output=True, text=True).stdout
+
+
+@pytest.fixture
+def postgres() -> Iterator[Postgres]:
+    root = Path(tempfile.mkdtemp(prefix="wso2k8s-pg-"))  # not under pytest's root-only folder: postgres reads it
+    try:
+        pg = Postgres(root)
+        pg.start()
+        yield pg
+        pg.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _member(pack_zip: Path, tmp_path: Path, name: str, port: int) -> ServerProcess:
+    home = extract_pack(pack_zip, tmp_path / name)
+    s = stack_settings(clustering={"enabled": False}, database_password=DB_PASSWORD, database={
+        "enabled": True, "external": True, "host": "127.0.0.1", "port": port}).profiles[0]
+    conf_files = []
+    for item in render_conf(s, home):
+        (home / item.path).write_bytes(item.content)
+        if item.holds_secrets:
+            conf_files.append(item.path)
+    place_driver(s.database, PROJECT_DIR, home)  # pgJDBC from Maven Central (cached)
+    secrets = tmp_path / f"{name}-secrets"
+    secrets.mkdir()
+    values = {"admin_password": ADMIN_PASSWORD, "keystore_password": KEYSTORE_PASSWORD,
+              "database_password": DB_PASSWORD}
+    for secret in secret_names(s):
+        (secrets / secret).write_text(values[secret], encoding="utf-8")
+    entrypoint = tmp_path / f"{name}-entrypoint.sh"
+    entrypoint.write_text(TEMPLATES.get_template("docker/docker-entrypoint.sh.j2").render(
+        carbon_home=str(home), secret_names=secret_names(s), conf_files=conf_files))
+    entrypoint.chmod(0o755)
+    server = ServerProcess(home, env={"CARBON_HOME": str(home), "WSO2K8S_SECRETS_DIR": str(secrets)})
+    offset = pick_free_offset()
+    server.offset = offset  # type: ignore[attr-defined]
+    with open(server.output_path, "wb") as out:
+        server.proc = subprocess.Popen([str(entrypoint), f"-DportOffset={offset}"], stdout=out,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server.env, cwd=home)
+    server.wait_started()
+    return server
+
+
+def _call(server: ServerProcess, path: str, form: str | None = None) -> int:
+    url = f"http://127.0.0.1:{ports_for(server.offset)['http']}{path}"  # type: ignore[attr-defined]
+    request = urllib.request.Request(url, data=form.encode() if form else None)
+    if form:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode())
+        request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as err:
+        return int(err.code)
+
+
+def test_two_members_share_users_and_recover_from_a_database_outage(postgres: Postgres, pack_zip: Path,
+                                                                      tmp_path: Path) -> None:
+    sql = extract_pack(pack_zip, tmp_path / "schema-source") / "dbscripts/postgresql.sql"  # the pack's own
+    assert "schema created from postgresql.sql: 8 tables" in postgres.schema(sql)
+    assert "schema already present" in postgres.schema(sql)  # a second run changes nothing
+
+    a = _member(pack_zip, tmp_path, "a", postgres.port)
+    b = _member(pack_zip, tmp_path, "b", postgres.port)
+    try:
+        wait_until(lambda: _call(a, "/carbon/admin/login.jsp") == 200 and _call(b, "/carbon/admin/login.jsp") == 200,
+                   30, what="both members ready")
+        assert _call(b, "/synthetic/users/alice") == 404
+        assert _call(a, "/synthetic/users", "username=alice&password=Al1ce-pass") == 201
+        assert _call(b, "/synthetic/users/alice") == 200  # read through the other member
+        assert _call(b, "/synthetic/users", "username=alice&password=x2345") == 409
+        port = ports_for(a.offset)["http"]  # type: ignore[attr-defined]
+        unauthorised = urllib.request.Request(f"http://127.0.0.1:{port}/synthetic/users",
+                                              data=b"username=eve&password=Ev3-pass")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(unauthorised, timeout=10)
+        assert refused.value.code == 401
+        out = a.output() + b.output()
+        assert "Created the registry root collection" in out and "root collection present" in out
+        assert DB_PASSWORD not in out
+
+        postgres.stop()
+        started = time.monotonic()
+        wait_until(lambda: _call(a, "/carbon/admin/login.jsp") == 503 and _call(b, "/carbon/admin/login.jsp") == 503,
+                   30, what="both members to report the database down")
+        down = time.monotonic() - started
+        assert "Datasource WSO2_CARBON_DB is unreachable" in a.output()
+        assert _call(b, "/synthetic/users/alice") == 503
+        postgres.start()
+        started = time.monotonic()
+        wait_until(lambda: _call(a, "/carbon/admin/login.jsp") == 200 and _call(b, "/carbon/admin/login.jsp") == 200,
+                   30, what="both members back")
+        print(f"\n[numbers] synthetic members: database down noticed in {down:.1f} s, back in "
+              f"{time.monotonic() - started:.1f} s")
+        assert "Datasource WSO2_CARBON_DB is reachable" in b.output()
+        assert _call(a, "/synthetic/users/alice") == 200  # the data survived the server's restart
+    finally:
+        a.stop()
+        b.stop()
