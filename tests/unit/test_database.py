@@ -16,73 +16,17 @@ import pytest
 from lxml import etree
 from pulumi.runtime import rpc
 
-from tests.unit.helpers import PROJECT_DIR, SECRET_KEYS, stack_config, stack_settings
+from tests.unit.helpers import stack_settings
 from tests.unit.test_graph import Mocks
 from tests.unit.test_render_text import CONF, TEMPLATE, _diff
-from tests.unit.test_settings_catalogue import Case, Project, project  # noqa: F401 (fixture)
 from wso2k8s.pack import jdbc
 from wso2k8s.pack.inspect import PackInfo
 from wso2k8s.pack.render import render_conf, secret_names, secret_token
 from wso2k8s.prepare import PreparedProfile, PreparedStack
-from wso2k8s.settings import SettingsError
 
 ON = {"enabled": True}
 DATASOURCES = f"{CONF}/datasources/master-datasources.xml"
 
-CASES = [
-    Case("unknown database type", {"database": {**ON, "type": "oracle"}, "database_password": "x"},
-         "wso2-kubernetes:database.type", "Pulumi.unit.yaml", "'oracle'"),
-    Case("database on without its password", {"database": ON}, "wso2-kubernetes:database_password",
-         "Pulumi.unit.yaml", "is not set"),
-    Case("database password in plain config", {"database": ON, "database_password": "plain"},
-         "wso2-kubernetes:database_password", "Pulumi.unit.yaml", "is a password stored in plain text",
-         plain=("database_password",)),
-    Case("database password in hieradata", {}, "database.password", "hieradata/common.yaml",
-         "looks like a secret in plain text",
-         setup=lambda p: p.write("hieradata/common.yaml", (PROJECT_DIR / "hieradata/common.yaml").read_text()
-                                 .replace("  username: wso2carbon\n", "  username: wso2carbon\n  password: x\n"))),
-    Case("external database without a host", {"database": {**ON, "external": True}, "database_password": "x"},
-         "wso2-kubernetes:database.external", "Pulumi.unit.yaml", "database.host is not set"),
-    Case("embedded mysql", {"database": {**ON, "type": "mysql"}, "database_password": "x"},
-         "wso2-kubernetes:database.type", "Pulumi.unit.yaml", "has no embedded server here"),
-    Case("a host for the embedded server", {"database": {**ON, "host": "db.example.com"}, "database_password": "x"},
-         "wso2-kubernetes:database.host", "Pulumi.unit.yaml", "the embedded server's address is derived"),
-    Case("driver with both maven and path", {"database": {**ON, "driver": {
-        "maven": "org.postgresql:postgresql:42.7.4", "path": "x.jar", "sha256": "0" * 64}}, "database_password": "x"},
-         "wso2-kubernetes:database.driver", "Pulumi.unit.yaml", "needs exactly one of maven"),
-    Case("a database name that is not an SQL name", {"database": {**ON, "name": "wso2; drop"},
-                                                     "database_password": "x"},
-         "wso2-kubernetes:database.name", "Pulumi.unit.yaml", "'wso2; drop' is not a valid value"),
-    Case("the user's driver jar is missing", {"database": {**ON, "driver": {"path": "jars/none.jar",
-                                                                             "sha256": "0" * 64}},
-                                              "database_password": "x"},
-         "wso2-kubernetes:database.driver.path", "Pulumi.unit.yaml", "does not exist"),
-    Case("the user's driver jar has another checksum", {"database": {**ON, "driver": {"path": "jars/d.jar",
-                                                                                       "sha256": "0" * 64}},
-                                                        "database_password": "x"},
-         "wso2-kubernetes:database.driver.sha256", "Pulumi.unit.yaml", "has sha256",
-         setup=lambda p: p.write("jars/d.jar", "not the trusted jar")),
-]
-
-
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_bad_database_settings_are_refused_before_anything_is_created(case: Case, project: Project) -> None:  # noqa: F811
-    from components.graph import deploy
-
-    if case.setup:
-        case.setup(project)
-    mocks = Mocks()
-    pulumi.runtime.set_mocks(mocks, project="wso2-kubernetes", stack="unit", preview=True)
-    values = stack_config(**case.config)
-    secret = {k for k in (*SECRET_KEYS, "database_password") if k in values and k not in case.plain}
-    with pytest.raises(SettingsError) as raised:
-        deploy(project.dir, "unit", values, secret, build_dir=project.dir / "build")
-    text = str(raised.value)
-    line = next((ln for ln in text.splitlines() if case.says in ln), None)
-    assert line is not None, f"no line says {case.says!r}:\n{text}"
-    assert case.key in line and case.layer in line, f"key/layer missing in: {line}"
-    assert "Fix:" in line
-    assert mocks.resources == []
 
 
 # --------------------------------------------------------------------------- rendering

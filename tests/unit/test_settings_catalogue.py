@@ -416,6 +416,43 @@ CASES += [
          "put the value in quotes"),
 ]
 
+# the shared database (WSO2_CARBON_DB): its settings and its password secret
+DB_ON = {"enabled": True}
+CASES += [
+    Case("unknown database type", {"database": {**DB_ON, "type": "oracle"}, "database_password": "x"},
+         "wso2-kubernetes:database.type", "Pulumi.unit.yaml", "'oracle'"),
+    Case("database on without its password", {"database": DB_ON}, "wso2-kubernetes:database_password",
+         "Pulumi.unit.yaml", "is not set"),
+    Case("database password in plain config", {"database": DB_ON, "database_password": "plain"},
+         "wso2-kubernetes:database_password", "Pulumi.unit.yaml", "is a password stored in plain text",
+         plain=("database_password",)),
+    Case("database password in hieradata", {}, "database.password", "hieradata/common.yaml",
+         "looks like a secret in plain text",
+         setup=lambda p: p.write("hieradata/common.yaml", (PROJECT_DIR / "hieradata/common.yaml").read_text()
+                                 .replace("  username: wso2carbon\n", "  username: wso2carbon\n  password: x\n"))),
+    Case("external database without a host", {"database": {**DB_ON, "external": True}, "database_password": "x"},
+         "wso2-kubernetes:database.external", "Pulumi.unit.yaml", "database.host is not set"),
+    Case("embedded mysql", {"database": {**DB_ON, "type": "mysql"}, "database_password": "x"},
+         "wso2-kubernetes:database.type", "Pulumi.unit.yaml", "has no embedded server here"),
+    Case("a host for the embedded server", {"database": {**DB_ON, "host": "db.example.com"}, "database_password": "x"},
+         "wso2-kubernetes:database.host", "Pulumi.unit.yaml", "the embedded server's address is derived"),
+    Case("driver with both maven and path", {"database": {**DB_ON, "driver": {
+        "maven": "org.postgresql:postgresql:42.7.4", "path": "x.jar", "sha256": "0" * 64}}, "database_password": "x"},
+         "wso2-kubernetes:database.driver", "Pulumi.unit.yaml", "needs exactly one of maven"),
+    Case("a database name that is not an SQL name", {"database": {**DB_ON, "name": "wso2; drop"},
+                                                     "database_password": "x"},
+         "wso2-kubernetes:database.name", "Pulumi.unit.yaml", "'wso2; drop' is not a valid value"),
+    Case("the user's driver jar is missing", {"database": {**DB_ON, "driver": {"path": "jars/none.jar",
+                                                                             "sha256": "0" * 64}},
+                                              "database_password": "x"},
+         "wso2-kubernetes:database.driver.path", "Pulumi.unit.yaml", "does not exist"),
+    Case("the user's driver jar has another checksum", {"database": {**DB_ON, "driver": {"path": "jars/d.jar",
+                                                                                       "sha256": "0" * 64}},
+                                                        "database_password": "x"},
+         "wso2-kubernetes:database.driver.sha256", "Pulumi.unit.yaml", "has sha256",
+         setup=lambda p: p.write("jars/d.jar", "not the trusted jar")),
+]
+
 
 def _merged(config: dict[str, Any], extra: Any) -> dict[str, Any]:
     if not isinstance(extra, dict):
