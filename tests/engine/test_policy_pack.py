@@ -128,7 +128,7 @@ def program(toolchain_env: dict[str, str], tmp_path_factory: pytest.TempPathFact
                               "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
                                             "memory_limit": "512Mi"}})
     s.set_secret("admin_password", "Adm1n-" + secrets.token_hex(4))
-    s.set_secret("keystore_password", "Key5tore-" + secrets.token_hex(4))
+    s.set_secret("keystore_password", "wso2carbon")  # the stock keystore (the loader checks it opens)
     yield s
     print("\n".join(["", "policy pack timings:", *(f"  {k}: {v:.1f}s" for k, v in TIMINGS.items()), *s.log]))
 
