@@ -308,7 +308,7 @@ def test_a_preview_shows_the_conf_lines_that_change_from_the_state_alone(stack: 
     stack.set_config("clustering", {"domain": "wso2.is.e2e.domain"})
     stack.pulumi("preview")
     text = confdiff.report(stack.name, deployed, stack.dir / "build")
-    changed = [line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+    changed = [line for line in text.splitlines() if line[:1] in ("+", "-") and not line.startswith(("+++", "---"))]
     assert text.count("\n--- deployed/default/") == 1 and "repository/conf/axis2/axis2.xml" in text, text
     assert len(changed) == 2 and "wso2.is.e2e.domain" in changed[1], changed
     assert ADMIN_PASSWORD not in text and KEYSTORE_PASSWORD not in text
