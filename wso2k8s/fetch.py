@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import urllib.error
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
@@ -45,6 +44,21 @@ def fetched(url: str, sha256: str, cache: Path = CACHE, timeout: float = 60) -> 
     target = cache / sha256 / name
     if target.is_file():  # kept only after its checksum matched; the key is the checksum
         return target
+    try:
+        actual = download_checked(url, sha256, target, timeout)
+    except OSError as err:  # urllib's URLError is one
+        raise FetchError(f"could not download {url}: {getattr(err, 'reason', err)}",
+                         "check the URL and that this machine (or runner) can reach it") from None
+    if actual is not None:
+        raise FetchError(f"{url} has sha256 {actual}, not the configured one",
+                         "check the file at the URL; set pack.sha256 to what `sha256sum` prints for it")
+    return target
+
+
+def download_checked(url: str, sha256: str, target: Path, timeout: float = 60) -> str | None:
+    """Download `url` to `target` only if its sha256 is `sha256`: None then; otherwise the digest it had, and
+    nothing is kept. Written beside the target and renamed, so a half download is never taken for the file.
+    Network and disk errors propagate as OSError."""
     target.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     with tempfile.NamedTemporaryFile(dir=target.parent, prefix=".part-", delete=False) as part:
@@ -53,13 +67,11 @@ def fetched(url: str, sha256: str, cache: Path = CACHE, timeout: float = 60) -> 
                 while chunk := resp.read(1 << 20):
                     digest.update(chunk)
                     part.write(chunk)
-        except (urllib.error.URLError, OSError) as err:
+        except OSError:
             Path(part.name).unlink(missing_ok=True)
-            raise FetchError(f"could not download {url}: {getattr(err, 'reason', err)}",
-                             "check the URL and that this machine (or runner) can reach it") from None
+            raise
     if digest.hexdigest() != sha256:
         Path(part.name).unlink(missing_ok=True)
-        raise FetchError(f"{url} has sha256 {digest.hexdigest()}, not the configured one",
-                         "check the file at the URL; set pack.sha256 to what `sha256sum` prints for it")
+        return digest.hexdigest()
     os.replace(part.name, target)
-    return target
+    return None

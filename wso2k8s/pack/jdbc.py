@@ -8,16 +8,14 @@ a second `up` reads the cache and never touches the network.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..fetch import download_checked
 from ..settings.schema import Database
+from .inspect import sha256_of
 
 MAVEN_CENTRAL = os.environ.get("WSO2K8S_MAVEN_REPOSITORY", "https://repo1.maven.org/maven2")
 LIB_DIR = "repository/components/lib"
@@ -93,7 +91,7 @@ def resolve(jar: DriverJar, project_dir: Path) -> Path:
     else:
         assert jar.maven is not None
         path = _fetch(jar)
-    actual = _sha256(path)
+    actual = sha256_of(path)
     if actual != jar.sha256:
         raise DriverError("database.driver.sha256" if jar.key == "database.driver" else jar.key,
                           f"{path} has sha256 {actual}, not the expected {jar.sha256}",
@@ -108,35 +106,19 @@ def _fetch(jar: DriverJar) -> Path:
     group, artifact, version = jar.maven.split(":")
     relative = f"{group.replace('.', '/')}/{artifact}/{version}/{artifact}-{version}.jar"
     target = cache_root() / relative
-    if target.is_file() and _sha256(target) == jar.sha256:
+    if target.is_file() and sha256_of(target) == jar.sha256:
         return target
     url = f"{MAVEN_CENTRAL}/{relative}"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as response:
-            while chunk := response.read(1 << 16):
-                out.write(chunk)
-        if _sha256(Path(tmp)) != jar.sha256:
-            raise DriverError(jar.key, f"{url} has another sha256 than the pinned {jar.sha256}",
-                              "check the coordinates and set database.driver.sha256 to the jar's real checksum")
-        os.replace(tmp, target)
-    except (urllib.error.URLError, OSError) as err:
+        actual = download_checked(url, jar.sha256, target)
+    except OSError as err:
         raise DriverError(jar.key, f"cannot fetch {jar.maven} from {url} ({err})",
                           "check the network to Maven Central, or bring the jar: database.driver.path + sha256"
                           ) from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    if actual is not None:
+        raise DriverError(jar.key, f"{url} has another sha256 than the pinned {jar.sha256}",
+                          "check the coordinates and set database.driver.sha256 to the jar's real checksum")
     return target
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def driver_problems(db: Database, project_dir: Path) -> list[tuple[str, str, str]]:
