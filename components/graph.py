@@ -11,9 +11,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
-from wso2k8s.pack.database_context import DatabaseContext, database_contexts
+from wso2k8s.pack.database_context import DatabaseContext
 from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
-from wso2k8s.settings import Settings, SettingsError, load_stack_settings
+from wso2k8s.settings import Settings, load_stack_settings
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
@@ -57,10 +57,6 @@ def namespace_labels(s: Settings) -> dict[str, str]:
 
 def build_graph(prepared: PreparedStack) -> StackGraph:
     stack = prepared.stack
-    databases, db_problems = database_contexts(
-        [(p.settings, p.product_context / "pack" / p.pack.root, p.product_context.parent) for p in prepared.profiles])
-    if db_problems:  # before any resource, like every settings problem
-        raise SettingsError([stack.problem(*p) for p in db_problems])
     first = stack.profiles[0]
     registry = _registry(first, stack.secrets.registry_password)
     provider = k8s.Provider(
@@ -84,14 +80,12 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
     graph = StackGraph(base)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)
-        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared,
-                                                            databases.get(profile.settings.profile))
+        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared)
     return graph
 
 
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
-             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack,
-             database_context: DatabaseContext | None) -> ProfileGraph:
+             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -107,8 +101,8 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     database_password = (pulumi.Output.secret(secrets.database_password)
                          if s.database.enabled and secrets.database_password is not None else None)
     database = None
-    if database_context is not None and database_password is not None:
-        database = _database(s, database_context, database_password, labels, registry, scoped)
+    if p.database is not None and database_password is not None:
+        database = _database(s, p.database, database_password, labels, registry, scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
         settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),

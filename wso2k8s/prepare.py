@@ -11,7 +11,8 @@ from lxml import etree
 
 from .fetch import FetchError, fetched
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
-from .pack.errors import FixableError, PackError
+from .pack.database_context import DatabaseContext, write_database_context
+from .pack.errors import FixableError, PackError, RenderError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
 from .pack.keystore import KeystoreFormatError, jks_keys_refusing, password_opens
 from .settings import Problem, Settings, SettingsError, StackSettings
@@ -27,6 +28,7 @@ class PreparedProfile:
     settings: Settings  # files_dir points at the synthetic jars when the pack is synthetic
     pack: PackInfo
     product_context: Path
+    database: DatabaseContext | None = None  # the embedded server's build context, when the stack runs one
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,23 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
             problems.append(stack.problem(settings.profile, "pack.path", f"{pack.path}: a conf file is not "
                                           f"well-formed XML ({err})", "restore it from the pack as WSO2 ships it"))
             continue
-        prepared.append(PreparedProfile(settings, pack, context))
+        try:
+            database = _database_context(settings, context, pack)
+        except RenderError as err:  # the pack lacks the schema script of database.type
+            problems.append(stack.problem(settings.profile, "database.type", err.message, err.fix))
+            continue
+        prepared.append(PreparedProfile(settings, pack, context, database))
     if problems:
         raise SettingsError(problems)
     base = write_base_context(stack.profiles[0], build_dir / stack.stack / "base-image", project_dir)
     return PreparedStack(stack, base, prepared)
+
+
+def _database_context(s: Settings, product_context: Path, pack: PackInfo) -> DatabaseContext | None:
+    if not s.database.enabled or s.database.external:
+        return None  # the user's own server: nothing to build
+    return write_database_context(s, product_context / "pack" / pack.root,
+                                  product_context.parent / f"{s.profile}-database")
 
 
 def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: Path,

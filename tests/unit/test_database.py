@@ -20,6 +20,7 @@ from tests.unit.helpers import stack_settings
 from tests.unit.test_graph import Mocks
 from tests.unit.test_render_text import CONF, TEMPLATE, _diff
 from wso2k8s.pack import jdbc
+from wso2k8s.pack.database_context import write_database_context
 from wso2k8s.pack.inspect import PackInfo
 from wso2k8s.pack.render import render_conf, secret_names, secret_token
 from wso2k8s.prepare import PreparedProfile, PreparedStack
@@ -119,7 +120,10 @@ def _prepared(tmp_path: Path, **database: Any) -> PreparedStack:
                     "0" * 64)
     context = tmp_path / "ctx" / "default"
     shutil.copytree(TEMPLATE / "dbscripts", context / "pack/wso2is-5.1.0/dbscripts")
-    return PreparedStack(stack, tmp_path / "ctx/base", [PreparedProfile(stack.profiles[0], pack, context)])
+    s = stack.profiles[0]
+    database = None if s.database.external else write_database_context(
+        s, context / "pack/wso2is-5.1.0", context.parent / "default-database")  # as prepare() does
+    return PreparedStack(stack, tmp_path / "ctx/base", [PreparedProfile(s, pack, context, database)])
 
 
 class ServiceMocks(Mocks):

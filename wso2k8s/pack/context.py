@@ -51,7 +51,7 @@ def write_base_context(settings: Settings, out: Path, project_dir: Path) -> Path
     dockerfile = TEMPLATES.get_template("docker/base.Dockerfile.j2").render(
         java=java, os_image=settings.base_image.os_image, apt_mirror=settings.base_image.apt_mirror,
         user_id=settings.base_image.user_id, archive_name=archive_name)
-    _write_if_changed(out / "Dockerfile", dockerfile.encode())
+    write_if_changed(out / "Dockerfile", dockerfile.encode())
     return out
 
 
@@ -126,7 +126,7 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     # Absolute, so the renderer finds the scheme jar whose parameter names it writes.
     rendered = render_conf(settings.model_copy(update={"files_dir": str(files_dir)}), out / "pack" / pack.root)
     for item in rendered:
-        _write_if_changed(overlay / item.path, item.content)
+        write_if_changed(overlay / item.path, item.content)
     for entry in settings.file_list:
         target = overlay / entry
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -135,13 +135,13 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     home = carbon_home(pack)
     entrypoint = TEMPLATES.get_template("docker/docker-entrypoint.sh.j2").render(
         carbon_home=home, secret_names=secret_names(settings), conf_files=[r.path for r in rendered if r.holds_secrets])
-    _write_if_changed(out / "docker-entrypoint.sh", entrypoint.encode())
+    write_if_changed(out / "docker-entrypoint.sh", entrypoint.encode())
     (out / "docker-entrypoint.sh").chmod(0o755)
     dockerfile = TEMPLATES.get_template("docker/product.Dockerfile.j2").render(
         image_name=settings.product_image.name, display_name=settings.server.display_name,
         version=settings.version, profile=settings.profile, user_id=settings.base_image.user_id,
         carbon_home=home, pack_sha256=pack.sha256, ports=[settings.shifted(p) for p in settings.ports])
-    _write_if_changed(out / "Dockerfile", dockerfile.encode())
+    write_if_changed(out / "Dockerfile", dockerfile.encode())
     (out / ".dockerignore").write_text("")
     return out
 
@@ -184,7 +184,7 @@ def _unpack_once(pack: PackInfo, target: Path) -> None:
     marker.write_text(pack.sha256)
 
 
-def _write_if_changed(path: Path, content: bytes) -> None:
+def write_if_changed(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.is_file() or path.read_bytes() != content:
         path.write_bytes(content)

@@ -15,6 +15,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
+from .context import write_if_changed
 from .errors import RenderError
 
 PG_VERSION = "15"  # Debian bookworm's PostgreSQL
@@ -42,38 +43,15 @@ def schema_script(s: Settings, pack_root: Path) -> tuple[str, str]:
 
 
 def write_database_context(s: Settings, pack_root: Path, out: Path) -> DatabaseContext:
+    """The embedded server's build context in `out`, from the settings and the unpacked pack at `pack_root`."""
     rel, sql = schema_script(s, pack_root)
     out.mkdir(parents=True, exist_ok=True)
     emb = s.database.embedded
     dockerfile = TEMPLATES.get_template("postgresql.Dockerfile.j2").render(
         image_name=emb.image.name, pg_version=PG_VERSION, os_image=s.base_image.os_image,
         apt_mirror=s.base_image.apt_mirror, user_id=emb.user_id)
-    _write_if_changed(out / "Dockerfile", dockerfile.encode())
+    write_if_changed(out / "Dockerfile", dockerfile.encode())
     for script in ("database-entrypoint.sh", "schema.sh"):
-        _write_if_changed(out / script, (_STATIC / script).read_bytes())
+        write_if_changed(out / script, (_STATIC / script).read_bytes())
         (out / script).chmod(0o755)
     return DatabaseContext(out, sql, rel, hashlib.sha256(sql.encode()).hexdigest())
-
-
-def _write_if_changed(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.is_file() or path.read_bytes() != content:
-        path.write_bytes(content)
-
-
-
-
-def database_contexts(profiles: list[tuple[Settings, Path, Path]]) -> tuple[dict[str, DatabaseContext],
-                                                                             list[tuple[str, str, str, str]]]:
-    """For each (settings, unpacked pack root, build dir) whose embedded database is on: its context.
-    Problems as (profile, key, message, fix), found before any resource."""
-    contexts: dict[str, DatabaseContext] = {}
-    problems: list[tuple[str, str, str, str]] = []
-    for s, pack_root, build_dir in profiles:
-        if not s.database.enabled or s.database.external:
-            continue
-        try:
-            contexts[s.profile] = write_database_context(s, pack_root, build_dir / f"{s.profile}-database")
-        except RenderError as err:
-            problems.append((s.profile, "database.type", err.message, err.fix))
-    return contexts, problems
