@@ -29,6 +29,10 @@ PROJECT = "wso2-kubernetes"
 SELECTION_KEYS = ("product", "version", "profiles", "profile_overrides")
 # Settings keys the stack chooses through the selection keys above; a layer setting them would override the choice.
 CHOSEN_KEYS = {"product": "product", "version": "version", "profile": "profiles"}
+# Settings that belong to the whole stack: one registry, one cluster, one base image for every profile. A
+# profile's own layer setting one would be silently ignored (the graph reads them once), so it is refused.
+STACK_WIDE_KEYS: tuple[tuple[str, ...], ...] = (
+    ("registry",), ("kubernetes", "kubeconfig"), ("kubernetes", "context"), ("base_image",), ("image_build",))
 # Kubernetes label values: at most 63 characters, alphanumeric at both ends.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Registry host[:port][/path]; the scheme is not part of an image reference.
@@ -131,6 +135,8 @@ def _load(project_dir: Path, stack: str, config: Mapping[str, Any], secret_keys:
         for layer in [*layers[1:4], layers[5]]:  # hieradata and this profile's overrides
             problems += _plain_secret_problems(layer)
             problems += _chosen_key_problems(layer)
+        for layer in (layers[3], layers[5]):  # the layers that speak for one profile only
+            problems += _stack_wide_problems(layer, profile, stack_file)
         merged = merge(layers)
         try:
             settings = Settings.model_validate(merged.data)
@@ -257,6 +263,24 @@ def _chosen_key_problems(layer: Layer) -> list[Problem]:
     return [Problem(layer.spell(key), layer.name, f"is chosen by the stack (wso2-kubernetes:{chosen}), not here",
                     f"remove it from this layer; pulumi config set {PROJECT}:{chosen} … picks it")
             for key, chosen in CHOSEN_KEYS.items() if key in layer.data]
+
+
+def _stack_wide_problems(layer: Layer, profile: str, stack_file: str) -> list[Problem]:
+    """A stack-wide setting in a one-profile layer: refused, since every profile shares the stack's value."""
+    problems = []
+    for path in STACK_WIDE_KEYS:
+        node: Any = layer.data
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if node is None:
+            continue
+        key = ".".join(path)
+        problems.append(Problem(
+            layer.spell(key), layer.name,
+            f"is a stack-wide setting (every profile shares one {key}), so profile '{profile}' cannot set "
+            "its own", f"remove it here and set it once for the stack: `{PROJECT}:{key}` in {stack_file} or "
+            "hieradata/common.yaml"))
+    return problems
 
 
 def _secret_requirements(loaded: list[Settings], secrets: dict[str, str], stack_file: str,
