@@ -57,7 +57,7 @@ def test_a_mapping_replaced_above_the_key_counts_as_a_touch(tmp_path: Path,
     profile = tmp_path / "hieradata/wso2is/5.1.0/default.yaml"
     root = project(tmp_path, {})
     data = yaml.safe_load(profile.read_text())
-    data["clustering"]["kubernetes"]["skip_ssl_verification"] = True
+    data["clustering"].setdefault("kubernetes", {})["skip_ssl_verification"] = True
     profile.write_text(yaml.safe_dump(data))
     rc, out, _ = run(capsys, root, "t", "clustering.kubernetes.skip_ssl_verification")
     assert rc == 0

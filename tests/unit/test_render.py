@@ -59,6 +59,18 @@ def test_axis2_clustering_uses_the_kubernetes_membership_scheme(pack: Path) -> N
     assert params["localMemberPort"] == "4000"
 
 
+def test_membership_services_default_to_the_profiles_own_service_plus_extras(pack: Path) -> None:
+    def services(**config: object) -> str | None:
+        axis2 = _rendered(pack, **config)["repository/conf/axis2/axis2.xml"]
+        return {p.get("name"): p.text for p in axis2.xpath("/axisconfig/clustering/parameter")}["KUBERNETES_SERVICES"]
+
+    assert services(name="idp") == "idp"  # renamed profile: its own Service, never typed twice
+    assert services(name="idp", clustering={"kubernetes": {"extra_services": ["idp-worker", "idp"]}}) == \
+        "idp,idp-worker"
+    assert services(name="idp", clustering={"kubernetes": {"mode": "dns", "extra_services": ["idp-worker"]}}) == \
+        "idp-headless,idp-worker-headless"
+
+
 def test_axis2_keeps_everything_else_of_the_pack(pack: Path) -> None:
     original = etree.parse(str(pack / "repository/conf/axis2/axis2.xml")).getroot()
     axis2 = _rendered(pack)["repository/conf/axis2/axis2.xml"]

@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..settings.schema import Settings
+from ..settings.schema import Settings, membership_services
 from .errors import FixableError
 
 SCHEME_CLASS = "org.wso2.carbon.membership.scheme.kubernetes.KubernetesMembershipScheme"
@@ -211,7 +211,8 @@ def membership_parameters(settings: Settings, scheme: SchemeJar | None = None) -
     names = scheme.parameters if scheme else CURRENT_PARAMETERS
     k = settings.clustering.kubernetes
     dns = k.mode == "dns"
-    services = [headless_service_name(s) for s in k.services] if dns else list(k.services)
+    own = membership_services(settings.name, k)
+    services = [headless_service_name(s) for s in own] if dns else own
     wanted: list[tuple[str, str | None]] = [
         ("KUBERNETES_NAMESPACE", settings.membership_namespace),
         ("KUBERNETES_SERVICES", ",".join(services)),

@@ -353,14 +353,16 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
 
     k8s = s.clustering.kubernetes
     if s.clustering.enabled and s.clustering.membership_scheme == "kubernetes":
-        if not k8s.services:
+        if k8s.services is not None and not k8s.services:
             problem(("clustering", "kubernetes", "services"),
                     "membership_scheme is kubernetes but no services are listed: members would never find each other",
-                    f"set clustering.kubernetes.services: [{s.name}] (the seed's k8_services)")
-        elif s.name not in k8s.services:
+                    "remove clustering.kubernetes.services (the default is the profile's own Service "
+                    f"'{s.name}'), or list it")
+        elif k8s.services is not None and s.name not in k8s.services:
             problem(("clustering", "kubernetes", "services"),
                     f"does not list this profile's own Service '{s.name}', so members would not find each other",
-                    f"add '{s.name}' to clustering.kubernetes.services")
+                    f"remove clustering.kubernetes.services (the default is '{s.name}') and list other "
+                    "Services in clustering.kubernetes.extra_services")
         if k8s.namespace is not None and k8s.namespace != s.kubernetes.namespace:
             problem(("clustering", "kubernetes", "namespace"),
                     f"'{k8s.namespace}' differs from kubernetes.namespace '{s.kubernetes.namespace}' where the pods "

@@ -58,7 +58,10 @@ class KubernetesMembership(Strict):
     """axis2.xml KUBERNETES_* parameters of org.wso2.carbon.membership.scheme.kubernetes."""
 
     namespace: DnsLabel | None = None  # seed: k8_namespace; defaults to kubernetes.namespace
-    services: list[DnsLabel] = Field(default_factory=list)  # seed: k8_services
+    # seed: k8_services. None (the default): the profile's own Service, so its name is never typed twice;
+    # a list replaces that whole. extra_services are looked up besides (e.g. another profile's members).
+    services: list[DnsLabel] | None = None
+    extra_services: list[DnsLabel] = Field(default_factory=list)
     api_server: str | None = None  # KUBERNETES_API_SERVER (2016: KUBERNETES_MASTER); None = in-cluster API
     skip_ssl_verification: bool = False
     # api: the scheme reads the Services' Endpoints from the API (Role: get/list endpoints). dns: USE_DNS=true,
@@ -67,6 +70,12 @@ class KubernetesMembership(Strict):
     # Also grant discovery.k8s.io endpointslices get/list (for a scheme that reads EndpointSlices; v1
     # Endpoints is deprecated since Kubernetes 1.33).
     endpointslices: bool = False
+
+
+def membership_services(name: str, k: KubernetesMembership) -> list[str]:
+    """The Services whose endpoints are members (KUBERNETES_SERVICES): own (or the listed ones) + extras."""
+    services = [name] if k.services is None else list(k.services)
+    return services + [x for x in k.extra_services if x not in services]
 
 
 class WkaMember(Strict):
