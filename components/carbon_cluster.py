@@ -112,7 +112,8 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
             "name": s.name,
             "image": image,
             "imagePullPolicy": "IfNotPresent",
-            "ports": [{"name": p.pod_port_name, "containerPort": s.shifted(p), "protocol": "TCP"} for p in s.ports],
+            "ports": [{"name": p.pod_port_name, "containerPort": s.shifted(p), "protocol": "TCP"}
+                      for p in s.ports.values()],
             "env": [
                 {"name": "JAVA_OPTS", "value": s.workload.java_opts},
                 {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},

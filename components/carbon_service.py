@@ -40,7 +40,7 @@ class CarbonService(pulumi.ComponentResource):
                     # targetPort by name: each pod is reached on its own port, across a port_offset rollout
                     name=p.name, port=p.container_port, target_port=p.pod_port_name, node_port=p.node_port,
                     protocol="TCP")  # Kubernetes 1.20 apply rejects ports without an explicit protocol
-                    for p in s.ports],
+                    for p in s.ports.values()],
             ),
             opts=pulumi.ResourceOptions(parent=self))
         self.service_name = self.service.metadata.apply(lambda m: m.name)

@@ -87,12 +87,11 @@ class ProjectStack:
         self.set_config("product", product)
         self.set_config("version", version)
         self.set_config("kubernetes", {"namespace": namespace, "create_namespace": True})
-        # `ports` is a list, replaced whole by a later layer: restate the product's own with other node ports.
-        ports = yaml.safe_load((PROJECT_DIR / "hieradata" / product / f"{version}.yaml").read_text())["ports"]
-        assert len(ports) == len(node_ports), (ports, node_ports)
-        ports = [{**p, "node_port": n} for p, n in zip(ports, node_ports, strict=True)]
-        self.set_config("ports", ports)
-        self.node_ports = {p["name"]: p["node_port"] for p in ports}
+        # `ports` is a map keyed by name: a later layer changes only the node ports.
+        names = list(yaml.safe_load((PROJECT_DIR / "hieradata" / product / f"{version}.yaml").read_text())["ports"])
+        assert len(names) == len(node_ports), (names, node_ports)
+        self.node_ports = dict(zip(names, node_ports, strict=True))
+        self.set_config("ports", {name: {"node_port": n} for name, n in self.node_ports.items()})
         self.set_config("base_image", {"tag": "engine-test"})
         self.set_config("product_image", {"tag": "engine-test"})
 

@@ -257,10 +257,10 @@ def test_two_profiles_share_the_base_image_and_one_namespace(mocks: Mocks, tmp_p
     shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
     (tmp_path / "hieradata/wso2is/5.1.0/worker.yaml").write_text(
         "name: wso2is-worker\n"
-        "clustering: {kubernetes: {services: [wso2is, wso2is-worker]}}\n"
-        "ports:\n"
-        "  - {name: servlet-http, pod_port_name: http, container_port: 9763, node_port: 32011}\n"
-        "  - {name: servlet-https, pod_port_name: https, container_port: 9443, node_port: 32012}\n")
+        "clustering: {kubernetes: {extra_services: [wso2is]}}\n"
+        "ports:  # merged key by key into the product's: only the node ports change\n"
+        "  servlet-http: {node_port: 32011}\n  servlet-https: {node_port: 32012}\n"
+        "  kdc-server: {node_port: 32013}\n  thrift-entitlement: {node_port: 32014}\n")
     graph = build(tmp_path, profiles=["default", "worker"],
                   kubernetes={"namespace": "wso2-two", "create_namespace": True})
 
@@ -270,7 +270,9 @@ def test_two_profiles_share_the_base_image_and_one_namespace(mocks: Mocks, tmp_p
                           "127.0.0.1:5000/wso2/k8s-base:1.0.0"]
         services = {r.inputs["metadata"]["name"]: r for r in mocks.resources if r.typ == "kubernetes:core/v1:Service"}
         assert set(services) == {"wso2is", "wso2is-worker"}
-        assert [p["nodePort"] for p in services["wso2is-worker"].inputs["spec"]["ports"]] == [32011, 32012]
+        assert [(p["name"], p["port"], p["nodePort"]) for p in services["wso2is-worker"].inputs["spec"]["ports"]] == [
+            ("servlet-http", 9763, 32011), ("servlet-https", 9443, 32012), ("kdc-server", 8000, 32013),
+            ("thrift-entitlement", 10500, 32014)]
         assert services["wso2is-worker"].inputs["spec"]["selector"]["wso2k8s.io/profile"] == "worker"
         namespaces = [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Namespace"]
         assert [n.inputs["metadata"]["name"] for n in namespaces] == ["wso2-two"]

@@ -82,17 +82,19 @@ CASES = [
          "Pulumi.unit.yaml", "'two' is not a whole number"),
     Case("wrong type: boolean", {"clustering": {"enabled": "maybe"}}, "wso2-kubernetes:clustering.enabled",
          "Pulumi.unit.yaml", "is not true or false"),
-    Case("nodePort outside 30000-32767", {"ports": [{"name": "servlet-https", "pod_port_name": "https",
-                                                     "container_port": 9443, "node_port": 40000}]},
-         "wso2-kubernetes:ports[0].node_port", "Pulumi.unit.yaml", "outside the NodePort range 30000-32767"),
-    Case("nodePort duplicated", {"ports": [
-        {"name": "servlet-http", "pod_port_name": "http", "container_port": 9763, "node_port": 32002},
-        {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443, "node_port": 32002}]},
-         "wso2-kubernetes:ports[1].node_port", "Pulumi.unit.yaml", "nodePort 32002 is used twice"),
+    Case("nodePort outside 30000-32767", {"ports": {"servlet-https": {"node_port": 40000}}},
+         "wso2-kubernetes:ports.servlet-https.node_port", "Pulumi.unit.yaml", "outside the NodePort range 30000-32767"),
+    Case("nodePort duplicated", {"ports": {"servlet-https": {"node_port": 32001}}},
+         "wso2-kubernetes:ports.servlet-https.node_port", "Pulumi.unit.yaml",
+         "nodePort 32001 is used twice (by servlet-http and servlet-https)"),
+    Case("ports as a list (the old form)", {"ports": [{"name": "servlet-https", "container_port": 9443}]},
+         "wso2-kubernetes:ports", "Pulumi.unit.yaml", "ports are a map keyed by the Service port's name"),
+    Case("a port's name written inside it", {"ports": {"servlet-https": {"name": "https"}}},
+         "wso2-kubernetes:ports.servlet-https.name", "Pulumi.unit.yaml", "is the map's key"),
     Case("port clash after offset", {"port_offset": 1, "clustering": {"local_member_port": 9764}},
          "wso2-kubernetes:clustering.local_member_port", "Pulumi.unit.yaml", "clashes with servlet-http"),
     Case("offset pushes a port above 65535",
-         {"port_offset": 6000, "ports": [{"name": "servlet-https", "pod_port_name": "https", "container_port": 60000}]},
+         {"port_offset": 6000, "ports": {"servlet-https": {"container_port": 60000}}},
          "wso2-kubernetes:port_offset", "Pulumi.unit.yaml", "above 65535"),
     Case("negative offset", {"port_offset": -1}, "wso2-kubernetes:port_offset", "Pulumi.unit.yaml",
          "out of range"),
@@ -171,7 +173,7 @@ CASES = [
          "a Kubernetes name"),
     Case("session affinity that Kubernetes lacks", {"service": {"session_affinity": "Sticky"}},
          "wso2-kubernetes:service.session_affinity", "Pulumi.unit.yaml", "'Sticky' is not allowed"),
-    Case("nodePort on a ClusterIP service", {"service": {"type": "ClusterIP"}}, "ports[0].node_port",
+    Case("nodePort on a ClusterIP service", {"service": {"type": "ClusterIP"}}, "ports.servlet-http.node_port",
          "hieradata/wso2is/5.1.0.yaml", "a nodePort needs service.type NodePort"),
     Case("JDK archive without checksum", {"base_image": {"java": {"source": "archive", "archive": "jdk.tgz"}}},
          "wso2-kubernetes:base_image.java.source", "Pulumi.unit.yaml",
@@ -187,10 +189,9 @@ CASES = [
          "wso2-kubernetes:registry_password", "Pulumi.unit.yaml", "is not set"),
     Case("zero replicas while waiting for readiness", {"workload": {"replicas": 0}},
          "wso2-kubernetes:workload.replicas", "Pulumi.unit.yaml", "cannot wait for 0 replicas"),
-    Case("pod port name too long for Kubernetes", {"ports": [
-        {"name": "thrift-entitlement", "pod_port_name": "thrift-entitlement", "container_port": 10500},
-        {"name": "servlet-https", "pod_port_name": "https", "container_port": 9443}]},
-         "wso2-kubernetes:ports[0].pod_port_name", "Pulumi.unit.yaml", "at most 15 lower-case letters"),
+    Case("pod port name too long for Kubernetes", {"ports": {"thrift-entitlement": {
+        "pod_port_name": "thrift-entitlement"}}},
+         "wso2-kubernetes:ports.thrift-entitlement.pod_port_name", "Pulumi.unit.yaml", "at most 15 lower-case letters"),
     Case("Pod Security level Kubernetes lacks", {"kubernetes": {"pod_security": "strict"}},
          "wso2-kubernetes:kubernetes.pod_security", "Pulumi.unit.yaml", "'strict' is not allowed"),
     Case("two profiles create one namespace with different Pod Security levels",
@@ -199,14 +200,9 @@ CASES = [
          "create namespace 'wso2-two' with different Pod Security levels",
          setup=lambda p: p.write("hieradata/wso2is/5.1.0/worker.yaml",
                                  "name: wso2is-worker\nkubernetes: {pod_security: baseline}\n"
-                                 "clustering: {kubernetes: {services: [wso2is, wso2is-worker]}}\n"
-                                 "ports:\n"
-                                 "  - {name: servlet-https, pod_port_name: https, container_port: 9443, "
-                                 "node_port: 32012}\n")),
-    Case("two ports with one name", {"ports": [
-        {"name": "servlet-https", "pod_port_name": "a", "container_port": 9443},
-        {"name": "servlet-https", "pod_port_name": "b", "container_port": 9444}]},
-         "wso2-kubernetes:ports[1].name", "Pulumi.unit.yaml", "port name 'servlet-https' is used twice"),
+                                 "clustering: {kubernetes: {extra_services: [wso2is]}}\n"
+                                 "ports: {servlet-http: null, kdc-server: null, thrift-entitlement: null, "
+                                 "servlet-https: {node_port: 32012}}\n")),
 ]
 
 
@@ -422,9 +418,8 @@ CASES += [
          "wso2-kubernetes:workload.probes.period_seconds", "Pulumi.unit.yaml", "out of range"),
     Case("jar listed twice", {"file_list": [JARS[0], JARS[0]]}, "wso2-kubernetes:file_list", "Pulumi.unit.yaml",
          "lists a jar twice"),
-    Case("no servlet-https port", {"ports": [{"name": "servlet-http", "pod_port_name": "http",
-                                              "container_port": 9763}]},
-         "wso2-kubernetes:ports", "Pulumi.unit.yaml", "no 'servlet-https' port"),
+    Case("no servlet-https port", {"ports": {"servlet-https": None}},
+         "wso2-kubernetes:ports.servlet-https", "Pulumi.unit.yaml", "no 'servlet-https' port"),
     Case("hostname given as a number", {"hostname": 5.1}, "wso2-kubernetes:hostname", "Pulumi.unit.yaml",
          "put the value in quotes"),
 ]

@@ -140,7 +140,7 @@ def write_product_context(settings: Settings, pack: PackInfo, out: Path, project
     dockerfile = TEMPLATES.get_template("docker/product.Dockerfile.j2").render(
         image_name=settings.product_image.name, display_name=settings.server.display_name,
         version=settings.version, profile=settings.profile, user_id=settings.base_image.user_id,
-        carbon_home=home, pack_sha256=pack.sha256, ports=[settings.shifted(p) for p in settings.ports])
+        carbon_home=home, pack_sha256=pack.sha256, ports=[settings.shifted(p) for p in settings.ports.values()])
     write_if_changed(out / "Dockerfile", dockerfile.encode())
     (out / ".dockerignore").write_text("")
     return out

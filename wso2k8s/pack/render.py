@@ -120,7 +120,7 @@ def _carbon_xml(c: Conf, s: Settings) -> bool:
     c.set_or_insert("Server/HostName", s.hostname)
     c.set_or_insert("Server/MgtHostName", s.hostname)
     c.set("Server/Ports/Offset", str(s.port_offset))
-    for port in s.ports:
+    for port in s.ports.values():
         if port.name in CARBON_XML_PORTS:
             c.set(CARBON_XML_PORTS[port.name], str(port.container_port))
     token = secret_token("keystore_password")

@@ -319,27 +319,26 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
         name = layer.name if layer else "settings"
         problems.append(Problem(layer.spell(dotted(key)) if layer else dotted(key), name, message, fix))
 
-    pod_names = [p.pod_port_name for p in s.ports]
+    pod_names = [p.pod_port_name for p in s.ports.values()]
     if len(set(pod_names)) != len(pod_names):
         problem(("ports",), f"two ports share a pod_port_name: {pod_names}", "give each port its own pod_port_name")
-    seen_names: set[str] = set()
-    seen_node_ports: set[int] = set()
-    for i, port in enumerate(s.ports):
-        if port.name in seen_names:
-            problem(("ports", i, "name"), f"port name '{port.name}' is used twice", "give each port its own name")
-        seen_names.add(port.name)
+    seen_node_ports: dict[int, str] = {}
+    for name, port in s.ports.items():
+        if "name" in (merged.data.get("ports") or {}).get(name, {}):
+            problem(("ports", name, "name"), "is the map's key, not a field of the port",
+                    f"remove it: `ports: {{{name}: {{…}}}}` names the port '{name}'")
         if port.node_port is not None and port.node_port in seen_node_ports:
-            problem(("ports", i, "node_port"), f"nodePort {port.node_port} is used twice",
-                    "give each port its own nodePort")
+            problem(("ports", name, "node_port"), f"nodePort {port.node_port} is used twice (by "
+                    f"{seen_node_ports[port.node_port]} and {name})", "give each port its own nodePort")
         if port.node_port is not None:
-            seen_node_ports.add(port.node_port)
+            seen_node_ports.setdefault(port.node_port, name)
         if s.shifted(port) > 65535:
             problem(("port_offset",), f"offset {s.port_offset} moves {port.name} ({port.container_port}) "
                     f"to {s.shifted(port)}, above 65535", "use a smaller port_offset")
         if port.node_port is not None and s.service.type != "NodePort":
-            problem(("ports", i, "node_port"), f"a nodePort needs service.type NodePort, not {s.service.type}",
+            problem(("ports", name, "node_port"), f"a nodePort needs service.type NodePort, not {s.service.type}",
                     "remove node_port or set service.type: NodePort")
-    listening = {s.shifted(p): p.name for p in s.ports}
+    listening = {s.shifted(p): p.name for p in s.ports.values()}
     if len(listening) != len(s.ports):
         problem(("ports",), "two ports listen on the same container port", "give each port its own container_port")
     if s.clustering.enabled and s.clustering.local_member_port in listening:
@@ -347,9 +346,11 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
                 f"Hazelcast port {s.clustering.local_member_port} clashes with "
                 f"{listening[s.clustering.local_member_port]} after port_offset {s.port_offset}",
                 "change clustering.local_member_port or port_offset")
-    if "servlet-https" not in seen_names:
-        problem(("ports",), "no 'servlet-https' port: the console and the probes use it",
-                "add {name: servlet-https, container_port: 9443}")
+    if "servlet-https" not in s.ports:
+        removed = ("ports", "servlet-https")  # a later layer's `servlet-https: null` is the one to name
+        problem(removed if merged.layer_of(removed) else ("ports",),
+                "no 'servlet-https' port: the console and the probes use it",
+                "add ports: {servlet-https: {pod_port_name: https, container_port: 9443}}")
 
     k8s = s.clustering.kubernetes
     if s.clustering.enabled and s.clustering.membership_scheme == "kubernetes":
@@ -450,7 +451,7 @@ def _stack_checks(loaded: list[Settings], stack_layer: Layer) -> list[Problem]:
                                     f"profiles {seen_names[s.name]} and {s.profile} both use the name '{s.name}'",
                                     "give each profile its own name"))
         seen_names[s.name] = s.profile
-        for p in s.ports:
+        for p in s.ports.values():
             if p.node_port is None:
                 continue
             if seen_ports.get(p.node_port, s.profile) != s.profile:

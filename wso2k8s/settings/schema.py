@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -46,7 +46,10 @@ class ServerInfo(Strict):
 
 
 class PortSpec(Strict):
-    name: DnsLabel  # Service port name, e.g. servlet-https (the seed's names)
+    """One entry of `ports`, a map keyed by the Service port's name (the seed's names, e.g. servlet-https), so a
+    stack overrides one nodePort in one line: `ports: {servlet-https: {node_port: 30443}}`."""
+
+    name: DnsLabel = "unnamed"  # filled from the map's key by Settings; not written by users
     # The container port's name, which the Service targets: so a port_offset change rolls without a gap (old
     # and new pods are reached on their own numbers). At most 15 characters: thrift-entitlement has 18.
     pod_port_name: PodPortName
@@ -257,7 +260,7 @@ class Settings(Strict):
     server: ServerInfo
     hostname: HostName  # carbon.xml HostName/MgtHostName
     port_offset: Annotated[int, Field(ge=0, le=10000)]  # carbon.xml Ports/Offset
-    ports: list[PortSpec]
+    ports: dict[DnsLabel, PortSpec]
     clustering: Clustering
     file_list: list[str]  # paths inside the pack, copied from files_dir (seed: wso2::file_list)
     files_dir: str  # where file_list sources are, relative to the project
@@ -271,6 +274,18 @@ class Settings(Strict):
     service: ServiceSettings
     database: Database
 
+    @field_validator("ports", mode="before")
+    @classmethod
+    def _removed_ports(cls, ports: Any) -> Any:
+        """`ports: {kdc-server: null}` in a later layer removes a port an earlier one declared."""
+        return {k: v for k, v in ports.items() if v is not None} if isinstance(ports, dict) else ports
+
+    @field_validator("ports", mode="after")
+    @classmethod
+    def _named_ports(cls, ports: dict[str, PortSpec]) -> dict[str, PortSpec]:
+        """Each port knows its own name (the key), so code can pass one PortSpec around."""
+        return {key: port.model_copy(update={"name": key}) for key, port in ports.items()}
+
     @property
     def membership_namespace(self) -> str:
         return self.clustering.kubernetes.namespace or self.kubernetes.namespace
@@ -280,4 +295,4 @@ class Settings(Strict):
         return port.container_port + self.port_offset
 
     def port(self, name: str) -> PortSpec:
-        return next(p for p in self.ports if p.name == name)
+        return self.ports[name]

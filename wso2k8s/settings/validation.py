@@ -59,6 +59,9 @@ def _explain(item: Any, loc: Key) -> tuple[str, str]:
         low, high = ctx.get("ge"), ctx.get("le")
         bound = f">= {low}" if low is not None else f"<= {high}"
         return (f"{value!r} is out of range", f"use a value {bound}")
+    if kind == "dict_type" and loc == ("ports",) and isinstance(value, list):
+        return ("is a list, but ports are a map keyed by the Service port's name (a list was the old form)",
+                "write ports: {servlet-https: {pod_port_name: https, container_port: 9443, node_port: 32002}, …}")
     if kind.endswith("_parsing") or kind.endswith("_type"):
         want = TYPE_WORDS.get(kind.split("_")[0], kind.split("_")[0])
         if kind.startswith("string"):
