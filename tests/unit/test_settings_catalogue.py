@@ -55,6 +55,7 @@ def path_pack(path: str = "wso2is-5.1.0.zip", **pack: Any) -> dict[str, Any]:
     return {"pack": {"source": "path", "path": path, **pack}, "base_image": JAVA_OK}
 
 
+STOCK_KEYS = {"keystores": {"mode": "stock"}}
 PATH_PACK = path_pack()
 
 
@@ -275,20 +276,25 @@ CASES += [
          "Pulumi.unit.yaml", "is a structured value, not a password"),
     Case("secret key misspelt", {"admin_pasword": "x"}, "wso2-kubernetes:admin_pasword", "Pulumi.unit.yaml",
          "Did you mean 'admin_password'?"),
-    Case("keystore password that does not open the pack's keystore", {**PATH_PACK, "keystore_password": "nope-123"},
+    # The pack's own keystore is used (and checked) only with keystores.mode: stock.
+    Case("keystore password that does not open the pack's keystore",
+         {**PATH_PACK, **STOCK_KEYS, "keystore_password": "nope-123"},
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
          "does not open the pack's repository/resources/security/wso2carbon.jks (it opens with the stock"),
     Case("keystore password with a trailing space (kept, so it does not open)",
-         {**PATH_PACK, "keystore_password": STOCK + " "}, "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
+         {**PATH_PACK, **STOCK_KEYS, "keystore_password": STOCK + " "}, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml",
          "(it opens with the stock password wso2carbon)"),
-    Case("keystore password that does not open the synthetic pack's keystore", {"keystore_password": "random-Pa55"},
+    Case("keystore password that does not open the synthetic pack's keystore",
+         {**STOCK_KEYS, "keystore_password": "random-Pa55"},
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "does not open the pack's"),
-    Case("keystore whose private key has another password", PATH_PACK, "wso2-kubernetes:keystore_password",
+    Case("keystore whose private key has another password", {**PATH_PACK, **STOCK_KEYS},
+         "wso2-kubernetes:keystore_password",
          "Pulumi.unit.yaml", "opens the pack's repository/resources/security/wso2carbon.jks but not its private key",
          setup=lambda p: _pack(replace={KEYSTORE: keystore(STOCK, key_password="changed-key-pass")})(p)),
-    Case("pack without a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+    Case("pack without a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "has no repository/resources/security/wso2carbon.jks", setup=_pack(skip="wso2carbon.jks")),
-    Case("keystore that is not a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+    Case("keystore that is not a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
          setup=_pack(replace={KEYSTORE: b"not a keystore"})),
     # top-level keys and the selection

@@ -171,8 +171,9 @@ def _catalina_server_xml(c: Conf, s: Settings) -> bool:
             c.doc.set_attr(connector, "keystorePass", secret_token("keystore_password"))
         if https and s.keystores.mode != "stock":
             c.doc.set_attr(connector, "keystoreFile", f"{KEYSTORES_DIR}/{keystore_file(s)}")
+            # both after keystoreFile (the element keeps the attribute list it was found with): type, then alias
             c.doc.set_attr(connector, "keystoreType", s.keystores.type or "JKS", after="keystoreFile")
-            c.doc.set_attr(connector, "keyAlias", s.keystores.alias, after="keystoreType")
+            c.doc.set_attr(connector, "keyAlias", s.keystores.alias, after="keystoreFile")
     return True
 
 
