@@ -56,6 +56,12 @@ def path_pack(path: str = "wso2is-5.1.0.zip", **pack: Any) -> dict[str, Any]:
 
 
 STOCK_KEYS = {"keystores": {"mode": "stock"}}
+USER_KEYS = {"keystores": {"mode": "user", "keystore": "keys/mine.jks"}}
+
+
+def _user_keystore(p: Project, data: bytes) -> None:
+    (p.dir / "keys").mkdir(exist_ok=True)
+    (p.dir / "keys/mine.jks").write_bytes(data)
 PATH_PACK = path_pack()
 
 
@@ -297,6 +303,33 @@ CASES += [
     Case("keystore that is not a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
          setup=_pack(replace={KEYSTORE: b"not a keystore"})),
+    # keystores (wso2k8s/keys/stores.py): the user's file is opened and checked before anything exists
+    Case("user keystore mode without a file", {"keystores": {"mode": "user"}}, "keystores.keystore",
+         "hieradata/common.yaml", "is not set, and keystores.mode is 'user'"),  # where its null default is
+    Case("user keystore file missing", USER_KEYS, "keystores.keystore", "Pulumi.unit.yaml",
+         "keys/mine.jks cannot be read"),
+    Case("user keystore not opened by keystore_password", USER_KEYS, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "does not open", setup=lambda p: _user_keystore(p, keystore("other-Pa55"))),
+    Case("user keystore without the alias", {"keystores": {"mode": "user", "keystore": "keys/mine.jks",
+                                                           "alias": "myhost"}},
+         "keystores.alias", "Pulumi.unit.yaml", "'myhost' is not in it", setup=lambda p: _user_keystore(p, keystore())),
+    Case("user keystore alias that is a trusted certificate",
+         {"keystores": {"mode": "user", "keystore": "keys/mine.jks", "alias": "ca"}}, "keystores.alias",
+         "Pulumi.unit.yaml", "'ca' is a trusted certificate, not a private key",
+         setup=lambda p: _user_keystore(p, keystore(trusted=True))),
+    Case("user keystore whose key has another password", USER_KEYS, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "but not its private key 'wso2carbon'",
+         setup=lambda p: _user_keystore(p, keystore(key_password="other-key-Pa55"))),
+    Case("user PKCS12 keystore without the alias",
+         {"keystores": {"mode": "user", "keystore": "keys/mine.jks", "alias": "nope"}}, "keystores.alias",
+         "Pulumi.unit.yaml", "'nope' is not in it", setup=lambda p: _user_keystore(p, keystore(storetype="PKCS12"))),
+    Case("user keystore that is not a keystore", USER_KEYS, "keystores.keystore", "Pulumi.unit.yaml",
+         "is neither a JKS, JCEKS nor PKCS12 keystore", setup=lambda p: _user_keystore(p, b"not a keystore")),
+    Case("keystore file given while generating", {"keystores": {"keystore": "keys/mine.jks"}}, "keystores.keystore",
+         "Pulumi.unit.yaml", "is set, but keystores.mode is 'generate'"),
+    Case("cluster CA file that holds no certificate", {"keystores": {"cluster_ca": "keys/ca.pem"}},
+         "keystores.cluster_ca", "Pulumi.unit.yaml", "holds no PEM certificate",
+         setup=lambda p: p.write("keys/ca.pem", "not a certificate\n")),
     # top-level keys and the selection
     Case("profile for profiles", {"profile": "default"}, "wso2-kubernetes:profile", "Pulumi.unit.yaml",
          "unknown key 'profile'. Did you mean 'profiles'?"),
