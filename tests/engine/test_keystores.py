@@ -164,7 +164,7 @@ def test_a_new_key_rolls_the_members_without_failed_requests(stack: ProjectStack
     worker = threading.Thread(target=loop)
     worker.start()
     try:
-        seconds, changes = stack.up()
+        seconds, _changes = stack.up()
     finally:
         done.set()
         worker.join()

@@ -300,7 +300,8 @@ CASES += [
          setup=lambda p: _pack(replace={KEYSTORE: keystore(STOCK, key_password="changed-key-pass")})(p)),
     Case("pack without a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "has no repository/resources/security/wso2carbon.jks", setup=_pack(skip="wso2carbon.jks")),
-    Case("keystore that is not a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+    Case("keystore that is not a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path",
+         "Pulumi.unit.yaml",
          "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
          setup=_pack(replace={KEYSTORE: b"not a keystore"})),
     # keystores (wso2k8s/keys/stores.py): the user's file is opened and checked before anything exists
