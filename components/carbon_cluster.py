@@ -17,10 +17,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from wso2k8s.keys.stores import KEYSTORES_DIR
 from wso2k8s.settings import Settings
 
 SECRETS_DIR = "/run/secrets/wso2carbon"  # read by the image's docker-entrypoint.sh
 TEMPLATE_HASH_LABEL = "wso2k8s.io/pod-template-hash"
+# The keystores' public identity (components/keystores.py): a new key or CA changes it, so the members roll.
+KEYSTORES_ANNOTATION = "wso2k8s.io/keystores"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class CarbonClusterArgs:
     # The embedded database's Service address, written into the pods' /etc/hosts as `<name>-db`: the synthetic
     # server resolves names from /etc/hosts only (bin/wso2server.sh); a real pack would use the cluster DNS.
     database_ip: pulumi.Input[str] | None = None
+    keystores_secret_name: str | None = None  # the Secret of components/keystores.py, mounted at KEYSTORES_DIR
+    keystores_identity: pulumi.Input[str] | None = None  # its certificates' hash: the pod template's annotation
 
 
 class CarbonCluster(pulumi.ComponentResource):
@@ -60,8 +65,11 @@ class CarbonCluster(pulumi.ComponentResource):
 
         pod_spec = pulumi.Output.all(args.image, args.service_account_name, args.database_ip).apply(
             lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
-                                    database_ip=v[2]))
-        template_hash = pod_spec.apply(lambda spec: _hash(spec))
+                                    database_ip=v[2], keystores_secret=args.keystores_secret_name))
+        identity = pulumi.Output.from_input(args.keystores_identity or "")
+        pod_annotations = identity.apply(lambda i: {KEYSTORES_ANNOTATION: i} if i else {})
+        template_hash = pulumi.Output.all(pod_spec, pod_annotations).apply(
+            lambda v: _hash(v[0]) if not v[1] else _hash({"spec": v[0], "annotations": v[1]}))
         annotations = {} if s.workload.await_ready else {"pulumi.com/skipAwait": "true"}
 
         if s.workload.kind == "ReplicationController":
@@ -71,7 +79,8 @@ class CarbonCluster(pulumi.ComponentResource):
                 metadata={"name": template_hash.apply(lambda h: f"{s.name}-{h}"),
                           "namespace": s.kubernetes.namespace, "labels": args.labels, "annotations": annotations},
                 spec={"replicas": s.workload.replicas, "selector": labels,
-                      "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+                      "template": {"metadata": {"labels": labels, "annotations": pod_annotations},
+                                   "spec": pod_spec}},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
         else:
             self.workload = k8s.apps.v1.Deployment(
@@ -81,9 +90,9 @@ class CarbonCluster(pulumi.ComponentResource):
                 spec={"replicas": s.workload.replicas, "selector": {"matchLabels": args.labels},
                       "strategy": {"type": "RollingUpdate",
                                    "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                      "template": {"metadata": {"labels": args.labels,
-                                                "annotations": template_hash.apply(
-                                                    lambda h: {TEMPLATE_HASH_LABEL: h})},
+                      "template": {"metadata": {"labels": args.labels, "annotations": pulumi.Output.all(
+                                                    template_hash, pod_annotations).apply(
+                                                    lambda v: {TEMPLATE_HASH_LABEL: v[0], **v[1]})},
                                    "spec": pod_spec}},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
         self.workload_name = self.workload.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
@@ -91,7 +100,7 @@ class CarbonCluster(pulumi.ComponentResource):
 
 
 def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name: str,
-                  database_ip: str | None = None) -> dict[str, Any]:
+                  database_ip: str | None = None, keystores_secret: str | None = None) -> dict[str, Any]:
     """The pod of one Carbon member. Plain data so that its hash names the RC generation."""
     https = s.shifted(s.port("servlet-https"))
     probe = {"httpGet": {"scheme": "HTTPS", "port": https, "path": s.workload.probes.path},
@@ -133,10 +142,15 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
             # Keep serving while the endpoint removal reaches kube-proxy, so a rollout drops no request.
             "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
-            "volumeMounts": [{"name": "wso2carbon-secrets", "mountPath": SECRETS_DIR, "readOnly": True}],
+            "volumeMounts": [{"name": "wso2carbon-secrets", "mountPath": SECRETS_DIR, "readOnly": True},
+                             *([{"name": "wso2carbon-keystores", "mountPath": KEYSTORES_DIR, "readOnly": True}]
+                               if keystores_secret else [])],
         }],
         "volumes": [{"name": "wso2carbon-secrets",
-                     "secret": {"secretName": secret_name, "defaultMode": 0o440}}],
+                     "secret": {"secretName": secret_name, "defaultMode": 0o440}},
+                    *([{"name": "wso2carbon-keystores", "secret": {"secretName": keystores_secret,
+                                                                   "defaultMode": 0o440}}]
+                      if keystores_secret else [])],
     }
 
 

@@ -19,6 +19,7 @@ from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
+from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
 from .registry import RegistryTarget
@@ -33,6 +34,7 @@ class ProfileGraph:
     cluster: CarbonCluster
     service: CarbonService
     database: EmbeddedDatabase | None = None
+    keystores: StackKeystores | None = None
 
 
 @dataclass
@@ -103,16 +105,24 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     database = None
     if p.database is not None and database_password is not None:
         database = _database(s, p.database, database_password, labels, registry, scoped)
+    keystores = None
+    if p.keystores is not None:  # prepare() always plans them; None only where a test builds a profile by hand
+        keystores = StackKeystores(f"{s.profile}-keystores", StackKeystoresArgs(
+            f"{s.name}-keystores", s.kubernetes.namespace, labels, p.keystores,
+            pulumi.Output.secret(secrets.keystore_password), s.hostname, s.keystores.key_size,
+            s.keystores.validity_days), opts=scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
         settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),
         keystore_password=pulumi.Output.secret(secrets.keystore_password),
-        database_password=database_password, database_ip=database.cluster_ip if database else None),
+        database_password=database_password, database_ip=database.cluster_ip if database else None,
+        keystores_secret_name=f"{s.name}-keystores" if keystores else None,
+        keystores_identity=keystores.identity if keystores else None),
         # The members start on a complete schema: after the database's schema Job has finished.
         opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
-            depends_on=[access, *([database.schema_job] if database else [])])))
+            depends_on=[access, *([database.schema_job] if database else []), *([keystores] if keystores else [])])))
     service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
-    return ProfileGraph(image, access, cluster, service, database)
+    return ProfileGraph(image, access, cluster, service, database, keystores)
 
 
 def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],

@@ -10,6 +10,7 @@ from pathlib import Path
 from lxml import etree
 
 from .fetch import FetchError, fetched
+from .keys.stores import KeystorePlan, plan_keystores
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
 from .pack.database_context import DatabaseContext, write_database_context
 from .pack.errors import FixableError, PackError, RenderError
@@ -29,6 +30,7 @@ class PreparedProfile:
     pack: PackInfo
     product_context: Path
     database: DatabaseContext | None = None  # the embedded server's build context, when the stack runs one
+    keystores: KeystorePlan | None = None  # what the keystores Secret will hold (wso2k8s/keys/stores.py)
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
     if len(base_settings) > 1:
         problems.append(stack.problem(stack.profiles[1].profile, "base_image",
                                       "profiles ask for different base images", "set base_image once, for all"))
-    checked: list[tuple[Settings, PackInfo]] = []
+    checked: list[tuple[Settings, PackInfo, KeystorePlan | None]] = []
     for settings in stack.profiles:
         settings, pack = _pack_for(stack, settings, project_dir, build_dir, problems)
         problems += [stack.problem(settings.profile, p.key, p.message, p.fix)
@@ -72,10 +74,11 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
         except PackError as err:
             problems.append(stack.problem(settings.profile, "pack.path", err.message, err.fix))
             continue
-        checked.append((settings, pack))
+        settings, plan = _keystores(stack, settings, pack, project_dir, problems)
+        checked.append((settings, pack, plan))
     if problems:  # everything derivable is checked before the first byte of a build context is written
         raise SettingsError(problems)
-    for settings, pack in checked:
+    for settings, pack, plan in checked:
         try:
             context = write_product_context(settings, pack, build_dir / stack.stack / settings.profile, project_dir)
         except FixableError as err:  # a conf file the settings must edit, or a pack entry damaged on unpacking
@@ -90,7 +93,7 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
         except RenderError as err:  # the pack lacks the schema script of database.type
             problems.append(stack.problem(settings.profile, "database.type", err.message, err.fix))
             continue
-        prepared.append(PreparedProfile(settings, pack, context, database))
+        prepared.append(PreparedProfile(settings, pack, context, database, plan))
     if problems:
         raise SettingsError(problems)
     base = write_base_context(stack.profiles[0], build_dir / stack.stack / "base-image", project_dir)
@@ -140,8 +143,29 @@ def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: P
                                       f"use the {s.product}-{s.version} pack or change "
                                       "wso2-kubernetes:product/version"))
         return s, None
-    problems += _keystore_problems(stack, s, pack)
+    if s.keystores.mode == "stock":  # the pack's keystore is used only then
+        problems += _keystore_problems(stack, s, pack)
     return s, pack
+
+
+def _keystores(stack: StackSettings, s: Settings, pack: PackInfo, project_dir: Path,
+               problems: list[Problem]) -> tuple[Settings, KeystorePlan | None]:
+    """The profile's keystores checked offline; settings.keystores.type filled in from the user's file."""
+    stock = [_pack_bytes(pack, relative) for relative in KEYSTORES]
+    plan, found = plan_keystores(s, project_dir, stack.secrets.keystore_password, stock[0], stock[1])
+    for f in found:
+        problems.append(Problem(f.key, f"Pulumi.{stack.stack}.yaml", f.message, f.fix) if f.secret
+                        else stack.problem(s.profile, f.key, f.message, f.fix))
+    if plan is None:
+        return s, None
+    return s.model_copy(update={"keystores": s.keystores.model_copy(update={"type": plan.keystore_type})}), plan
+
+
+def _pack_bytes(pack: PackInfo, relative: str) -> bytes | None:
+    try:
+        return read_pack_file(pack, relative)
+    except PackError:
+        return None  # reported by the pack checks
 
 
 def _keystore_problems(stack: StackSettings, s: Settings, pack: PackInfo) -> list[Problem]:

@@ -337,3 +337,15 @@ class FakeDns:
 
     def stop(self) -> None:
         self.sock.close()
+
+
+def trust_opts(ca_crt: Path) -> list[str]:
+    """JVM options that trust `ca_crt`: the scheme, like the real 1.0.5 jar, verifies the API server against the
+    JVM's truststore (on a pod, carbon.xml's TrustStore, which the server makes the JVM's)."""
+    store = ca_crt.with_suffix(".truststore.p12")
+    if not store.exists():
+        subprocess.run(["keytool", "-importcert", "-noprompt", "-alias", "kube-ca", "-file", str(ca_crt),
+                        "-keystore", str(store), "-storetype", "PKCS12", "-storepass", "changeit"],
+                       check=True, capture_output=True)
+    return [f"-Djavax.net.ssl.trustStore={store}", "-Djavax.net.ssl.trustStoreType=PKCS12",
+            "-Djavax.net.ssl.trustStorePassword=changeit"]

@@ -18,6 +18,7 @@ from synthetic_helpers import (
     install_scheme,
     set_clustering,
     set_offset,
+    trust_opts,
     wait_until,
 )
 
@@ -73,7 +74,7 @@ def test_runs_on_jlinked_runtime(jlink_runtime: Path, carbon_home: Path, tmp_pat
         set_clustering(carbon_home, params={"KUBERNETES_SERVICES": "wso2is", "USE_DNS": "false",
                                             "KUBERNETES_API_SERVER": api.url})
         server = servers(carbon_home, java_home=jlink_runtime, env={"BEARER_TOKEN_FILE_LOCATION": str(api.token_file)},
-                         java_opts=[f"-Dkubernetes.membership.ca.file={api.ca_crt}",
+                         java_opts=[*trust_opts(api.ca_crt),
                                     "-Dkubernetes.membership.interval.ms=250"])
         assert f"JAVA_HOME environment variable is set to {jlink_runtime}" in server.output()
         ports = ports_for(offset)

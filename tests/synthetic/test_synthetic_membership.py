@@ -15,6 +15,7 @@ from synthetic_helpers import (
     make_ca_and_server_cert,
     set_clustering,
     set_offset,
+    trust_opts,
     wait_until,
 )
 
@@ -36,7 +37,7 @@ def api(tmp_path: Path):
 
 
 def _java_opts(api: FakeKubeApi, ca: Path | None = None) -> list[str]:
-    return [f"-Dkubernetes.membership.ca.file={ca or api.ca_crt}",
+    return [*trust_opts(ca or api.ca_crt),
             "-Dkubernetes.membership.interval.ms=250",
             f"-Dcarbon.local.ip={SELF}"]
 
@@ -130,7 +131,7 @@ def test_tls_verification_and_skip(carbon_home: Path, tmp_path: Path, offset: in
                                         "USE_DNS": "false", "KUBERNETES_API_SERVER": api.url})
     server = servers(carbon_home, java_opts=_java_opts(api, ca=other_ca), env=_env(api))
     m = wait_until(lambda: (lambda j: j if j["last_error"] else None)(_members(offset)), what="TLS failure")
-    assert "TLS handshake" in m["last_error"] and str(other_ca) in m["last_error"]
+    assert "TLS handshake" in m["last_error"] and str(other_ca.with_suffix(".truststore.p12")) in m["last_error"]
     assert m["members"] == []
     assert api.requests == []  # nothing was sent to an unverified server
     server.stop()

@@ -68,23 +68,34 @@ def test_each_file_changes_only_in_the_lines_the_settings_own(pack: Path) -> Non
     rendered = _render(pack, hostname="is.example.com")
     token = secret_token("keystore_password")
 
+    keystores = "/run/secrets/wso2carbon-keystores"
     removed, added = _diff(originals[f"{CONF}/carbon.xml"], rendered[f"{CONF}/carbon.xml"], "iso-8859-1")
-    assert (len(removed), len(added)) == (3, 5)
+    assert (len(removed), len(added)) == (5, 7)
     assert added[:2] == ["    <HostName>is.example.com</HostName>", "    <MgtHostName>is.example.com</MgtHostName>"]
+    stock = "${carbon.home}/repository/resources/security"
     assert sorted(removed) == sorted(["            <Password>wso2carbon</Password>",
                                       "            <KeyPassword>wso2carbon</KeyPassword>",
-                                      "            <Password>wso2carbon</Password>"])
-    assert all(token in line for line in added[2:])
+                                      "            <Password>wso2carbon</Password>",
+                                      f"            <Location>{stock}/wso2carbon.jks</Location>",
+                                      f"            <Location>{stock}/client-truststore.jks</Location>"])
+    assert sorted(added[2:]) == sorted([f"            <Location>{keystores}/wso2carbon.jks</Location>",
+                                        f"            <Location>{keystores}/client-truststore.jks</Location>",
+                                        *[line for line in added[2:] if token in line]])  # 3 password lines
 
     removed, added = _diff(originals[f"{CONF}/tomcat/catalina-server.xml"],
                            rendered[f"{CONF}/tomcat/catalina-server.xml"], "utf-8")
-    assert (removed, added) == (['                   keystorePass="wso2carbon"'],
+    assert (removed, added) == ([f'                   keystoreFile="{stock}/wso2carbon.jks"',
+                                 '                   keystorePass="wso2carbon"'],
                                 ['                   proxyPort="32001"', '                   proxyPort="32002"',
+                                 f'                   keystoreFile="{keystores}/wso2carbon.jks"',
+                                 '                   keystoreType="JKS"', '                   keyAlias="wso2carbon"',
                                  f'                   keystorePass="{token}"'])
 
-    for path, secret in (("identity/identity.xml", "keystore_password"), ("user-mgt.xml", "admin_password")):
-        removed, added = _diff(originals[f"{CONF}/{path}"], rendered[f"{CONF}/{path}"], "iso-8859-1")
-        assert len(removed) == len(added) == 1 and secret_token(secret) in added[0], path
+    removed, added = _diff(originals[f"{CONF}/identity/identity.xml"], rendered[f"{CONF}/identity/identity.xml"],
+                           "iso-8859-1")
+    assert len(removed) == len(added) == 2 and token in added[1] and f"{keystores}/wso2carbon.jks" in added[0]
+    removed, added = _diff(originals[f"{CONF}/user-mgt.xml"], rendered[f"{CONF}/user-mgt.xml"], "iso-8859-1")
+    assert len(removed) == len(added) == 1 and secret_token("admin_password") in added[0]
 
 
 def test_axis2_changes_only_inside_clustering(pack: Path) -> None:

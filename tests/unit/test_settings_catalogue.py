@@ -55,6 +55,13 @@ def path_pack(path: str = "wso2is-5.1.0.zip", **pack: Any) -> dict[str, Any]:
     return {"pack": {"source": "path", "path": path, **pack}, "base_image": JAVA_OK}
 
 
+STOCK_KEYS = {"keystores": {"mode": "stock"}}
+USER_KEYS = {"keystores": {"mode": "user", "keystore": "keys/mine.jks"}}
+
+
+def _user_keystore(p: Project, data: bytes) -> None:
+    (p.dir / "keys").mkdir(exist_ok=True)
+    (p.dir / "keys/mine.jks").write_bytes(data)
 PATH_PACK = path_pack()
 
 
@@ -271,22 +278,55 @@ CASES += [
          "Pulumi.unit.yaml", "is a structured value, not a password"),
     Case("secret key misspelt", {"admin_pasword": "x"}, "wso2-kubernetes:admin_pasword", "Pulumi.unit.yaml",
          "Did you mean 'admin_password'?"),
-    Case("keystore password that does not open the pack's keystore", {**PATH_PACK, "keystore_password": "nope-123"},
+    # The pack's own keystore is used (and checked) only with keystores.mode: stock.
+    Case("keystore password that does not open the pack's keystore",
+         {**PATH_PACK, **STOCK_KEYS, "keystore_password": "nope-123"},
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
          "does not open the pack's repository/resources/security/wso2carbon.jks (it opens with the stock"),
     Case("keystore password with a trailing space (kept, so it does not open)",
-         {**PATH_PACK, "keystore_password": STOCK + " "}, "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml",
+         {**PATH_PACK, **STOCK_KEYS, "keystore_password": STOCK + " "}, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml",
          "(it opens with the stock password wso2carbon)"),
-    Case("keystore password that does not open the synthetic pack's keystore", {"keystore_password": "random-Pa55"},
+    Case("keystore password that does not open the synthetic pack's keystore",
+         {**STOCK_KEYS, "keystore_password": "random-Pa55"},
          "wso2-kubernetes:keystore_password", "Pulumi.unit.yaml", "does not open the pack's"),
-    Case("keystore whose private key has another password", PATH_PACK, "wso2-kubernetes:keystore_password",
+    Case("keystore whose private key has another password", {**PATH_PACK, **STOCK_KEYS},
+         "wso2-kubernetes:keystore_password",
          "Pulumi.unit.yaml", "opens the pack's repository/resources/security/wso2carbon.jks but not its private key",
          setup=lambda p: _pack(replace={KEYSTORE: keystore(STOCK, key_password="changed-key-pass")})(p)),
-    Case("pack without a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+    Case("pack without a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
          "has no repository/resources/security/wso2carbon.jks", setup=_pack(skip="wso2carbon.jks")),
-    Case("keystore that is not a keystore", PATH_PACK, "wso2-kubernetes:pack.path", "Pulumi.unit.yaml",
+    Case("keystore that is not a keystore", {**PATH_PACK, **STOCK_KEYS}, "wso2-kubernetes:pack.path",
+         "Pulumi.unit.yaml",
          "wso2carbon.jks is neither a JKS, JCEKS nor PKCS12 keystore",
          setup=_pack(replace={KEYSTORE: b"not a keystore"})),
+    # keystores (wso2k8s/keys/stores.py): the user's file is opened and checked before anything exists
+    Case("user keystore mode without a file", {"keystores": {"mode": "user"}}, "keystores.keystore",
+         "hieradata/common.yaml", "is not set, and keystores.mode is 'user'"),  # where its null default is
+    Case("user keystore file missing", USER_KEYS, "keystores.keystore", "Pulumi.unit.yaml",
+         "keys/mine.jks cannot be read"),
+    Case("user keystore not opened by keystore_password", USER_KEYS, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "does not open", setup=lambda p: _user_keystore(p, keystore("other-Pa55"))),
+    Case("user keystore without the alias", {"keystores": {"mode": "user", "keystore": "keys/mine.jks",
+                                                           "alias": "myhost"}},
+         "keystores.alias", "Pulumi.unit.yaml", "'myhost' is not in it", setup=lambda p: _user_keystore(p, keystore())),
+    Case("user keystore alias that is a trusted certificate",
+         {"keystores": {"mode": "user", "keystore": "keys/mine.jks", "alias": "ca"}}, "keystores.alias",
+         "Pulumi.unit.yaml", "'ca' is a trusted certificate, not a private key",
+         setup=lambda p: _user_keystore(p, keystore(trusted=True))),
+    Case("user keystore whose key has another password", USER_KEYS, "wso2-kubernetes:keystore_password",
+         "Pulumi.unit.yaml", "but not its private key 'wso2carbon'",
+         setup=lambda p: _user_keystore(p, keystore(key_password="other-key-Pa55"))),
+    Case("user PKCS12 keystore without the alias",
+         {"keystores": {"mode": "user", "keystore": "keys/mine.jks", "alias": "nope"}}, "keystores.alias",
+         "Pulumi.unit.yaml", "'nope' is not in it", setup=lambda p: _user_keystore(p, keystore(storetype="PKCS12"))),
+    Case("user keystore that is not a keystore", USER_KEYS, "keystores.keystore", "Pulumi.unit.yaml",
+         "is neither a JKS, JCEKS nor PKCS12 keystore", setup=lambda p: _user_keystore(p, b"not a keystore")),
+    Case("keystore file given while generating", {"keystores": {"keystore": "keys/mine.jks"}}, "keystores.keystore",
+         "Pulumi.unit.yaml", "is set, but keystores.mode is 'generate'"),
+    Case("cluster CA file that holds no certificate", {"keystores": {"cluster_ca": "keys/ca.pem"}},
+         "keystores.cluster_ca", "Pulumi.unit.yaml", "holds no PEM certificate",
+         setup=lambda p: p.write("keys/ca.pem", "not a certificate\n")),
     # top-level keys and the selection
     Case("profile for profiles", {"profile": "default"}, "wso2-kubernetes:profile", "Pulumi.unit.yaml",
          "unknown key 'profile'. Did you mean 'profiles'?"),

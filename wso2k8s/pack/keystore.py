@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 JKS_MAGIC = b"\xfe\xed\xfe\xed"
 JCEKS_MAGIC = b"\xce\xce\xce\xce"
@@ -49,23 +51,31 @@ def jks_keys_refusing(data: bytes, password: str) -> list[str]:
     return refused
 
 
-def _jks_private_keys(data: bytes) -> list[tuple[str, bytes]]:
-    """(alias, protected key) of every private-key entry of a JKS file."""
+@dataclass(frozen=True)
+class JksEntry:
+    alias: str
+    protected_key: bytes | None  # EncryptedPrivateKeyInfo of a private-key entry; None for a trusted certificate
+    certificates: tuple[bytes, ...]  # DER: the key's chain (own certificate first), or the trusted certificate
+
+
+def jks_entries(data: bytes) -> list[JksEntry]:
+    """Every entry of a JKS file (JCEKS: the same layout, version 2)."""
     def u32(at: int) -> int:
         if at + 4 > len(data):
             raise KeystoreFormatError("a truncated JKS file")
         return int.from_bytes(data[at:at + 4], "big")
 
     version, count, pos = u32(4), u32(8), 12
-    keys = []
+    entries = []
     for _ in range(count):
         tag = u32(pos)
         alias_len = int.from_bytes(data[pos + 4:pos + 6], "big")
         alias = data[pos + 6:pos + 6 + alias_len].decode("utf-8", "replace")
         pos += 6 + alias_len + 8  # alias, then the creation date
+        protected = None
         if tag == 1:  # private key: the protected key, then its certificate chain
             size = u32(pos)
-            keys.append((alias, data[pos + 4:pos + 4 + size]))
+            protected = data[pos + 4:pos + 4 + size]
             pos += 4 + size
             chain = u32(pos)
             pos += 4
@@ -73,11 +83,69 @@ def _jks_private_keys(data: bytes) -> list[tuple[str, bytes]]:
             chain = 1
         else:
             raise KeystoreFormatError(f"a JKS file with an entry of unknown kind {tag}")
+        certs = []
         for _ in range(chain):
             if version == 2:
                 pos += 2 + int.from_bytes(data[pos:pos + 2], "big")  # the certificate type, e.g. X.509
-            pos += 4 + u32(pos)
-    return keys
+            size = u32(pos)
+            certs.append(data[pos + 4:pos + 4 + size])
+            pos += 4 + size
+        entries.append(JksEntry(alias, protected, tuple(certs)))
+    return entries
+
+
+def _jks_private_keys(data: bytes) -> list[tuple[str, bytes]]:
+    """(alias, protected key) of every private-key entry of a JKS file."""
+    return [(e.alias, e.protected_key) for e in jks_entries(data) if e.protected_key is not None]
+
+
+# Sun's KeyProtector algorithm (1.3.6.1.4.1.42.2.17.1.1), DER, with its NULL parameters.
+_KEY_PROTECTOR = bytes.fromhex("300e060a2b060104012a021101010500")
+
+
+def jks_bytes(password: str, *, private_key: tuple[str, bytes, list[bytes]] | None = None,
+              trusted: Sequence[tuple[str, bytes]] = (), created_ms: int = 0) -> bytes:
+    """A JKS keystore that keytool and every JVM read: at most one private-key entry (alias, PKCS#8 DER key,
+    DER chain with its own certificate first) protected with `password` (Carbon's KeyPassword is the store's),
+    and trusted-certificate entries. Deterministic for the same inputs (the key's salt comes from the password
+    and the key, the dates from `created_ms`), so rewriting it changes nothing that has not changed."""
+    secret = password.encode("utf-16-be")
+
+    def text(value: str) -> bytes:
+        raw = value.encode("utf-8")
+        return len(raw).to_bytes(2, "big") + raw
+
+    def cert(der: bytes) -> bytes:
+        return text("X.509") + len(der).to_bytes(4, "big") + der
+
+    out = bytearray(JKS_MAGIC + (2).to_bytes(4, "big"))
+    out += (len(trusted) + (1 if private_key else 0)).to_bytes(4, "big")
+    stamp = created_ms.to_bytes(8, "big")
+    if private_key:
+        alias, key, chain = private_key
+        salt = hmac.new(secret, key, "sha1").digest()
+        stream, digest = b"", salt
+        while len(stream) < len(key):
+            digest = hashlib.sha1(secret + digest).digest()
+            stream += digest
+        body = bytes(a ^ b for a, b in zip(key, stream, strict=False))
+        protected = _der(0x30, _KEY_PROTECTOR + _der(0x04, salt + body + hashlib.sha1(secret + key).digest()))
+        out += (1).to_bytes(4, "big") + text(alias.lower()) + stamp
+        out += len(protected).to_bytes(4, "big") + protected + len(chain).to_bytes(4, "big")
+        for der in chain:
+            out += cert(der)
+    for alias, der in trusted:
+        out += (2).to_bytes(4, "big") + text(alias.lower()) + stamp + cert(der)
+    out += hashlib.sha1(secret + b"Mighty Aphrodite" + bytes(out)).digest()
+    return bytes(out)
+
+
+def _der(tag: int, value: bytes) -> bytes:
+    n = len(value)
+    if n < 0x80:
+        return bytes([tag, n]) + value
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + value
 
 
 def password_opens(data: bytes, password: str) -> bool:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from ..keys.stores import KEYSTORES_DIR, TRUSTSTORE_FILE, keystore_file
 from ..settings.schema import Settings
 from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
 from .errors import RenderError
@@ -123,6 +124,12 @@ def _carbon_xml(c: Conf, s: Settings) -> bool:
     for port in s.ports.values():
         if port.name in CARBON_XML_PORTS:
             c.set(CARBON_XML_PORTS[port.name], str(port.container_port))
+    # The keystores Secret mounted at start (wso2k8s/keys): the key pair unless the stack keeps the pack's own.
+    if s.keystores.mode != "stock":
+        c.set("Server/Security/KeyStore/Location", f"{KEYSTORES_DIR}/{keystore_file(s)}")
+        c.set("Server/Security/KeyStore/Type", s.keystores.type or "JKS")
+        c.set("Server/Security/KeyStore/KeyAlias", s.keystores.alias)
+    c.set("Server/Security/TrustStore/Location", f"{KEYSTORES_DIR}/{TRUSTSTORE_FILE}")
     token = secret_token("keystore_password")
     for path in ("Server/Security/KeyStore/Password", "Server/Security/KeyStore/KeyPassword",
                  "Server/Security/TrustStore/Password"):
@@ -162,6 +169,11 @@ def _catalina_server_xml(c: Conf, s: Settings) -> bool:
             c.doc.remove_attr(connector, "proxyPort")
         if https and connector.get("keystorePass") is not None:
             c.doc.set_attr(connector, "keystorePass", secret_token("keystore_password"))
+        if https and s.keystores.mode != "stock":
+            c.doc.set_attr(connector, "keystoreFile", f"{KEYSTORES_DIR}/{keystore_file(s)}")
+            # both after keystoreFile (the element keeps the attribute list it was found with): type, then alias
+            c.doc.set_attr(connector, "keystoreType", s.keystores.type or "JKS", after="keystoreFile")
+            c.doc.set_attr(connector, "keyAlias", s.keystores.alias, after="keystoreFile")
     return True
 
 
@@ -169,6 +181,9 @@ def _identity_xml(c: Conf, s: Settings) -> bool:
     # IS 5.1.0 spells it "ThirftBasedEntitlementConfig" (sic).
     c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password",
           secret_token("keystore_password"))
+    if s.keystores.mode != "stock":
+        c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Location",
+              f"{KEYSTORES_DIR}/{keystore_file(s)}")
     return True
 
 

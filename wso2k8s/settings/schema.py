@@ -250,6 +250,30 @@ class Database(Strict):
     embedded: EmbeddedDatabase
 
 
+KeyAlias = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+
+
+class Keystores(Strict):
+    """The server's key pair (carbon.xml Security/KeyStore, the https Connector, identity.xml's thrift KeyStore)
+    and its truststore (carbon.xml Security/TrustStore), mounted from a Secret at container start.
+
+    generate: a new key pair and self-signed certificate per stack (CN = hostname), kept only as secrets in the
+    stack's state. user: the user's keystore file (JKS or PKCS12), checked offline. stock: the pack's own
+    wso2carbon.jks, whose private key every download shares; only when the stack says so. The truststore is
+    always made: the cluster's CA (so the membership scheme verifies the API server), the server's own
+    certificate, and in `user` mode the certificates of the user's truststore. Passwords: keystore_password."""
+
+    mode: Literal["generate", "user", "stock"]
+    alias: KeyAlias  # carbon.xml KeyAlias; the private-key entry of the keystore
+    keystore: str | None = None  # user: the JKS or PKCS12 file (relative to the project, or absolute, or ~)
+    truststore: str | None = None  # user: a JKS or PKCS12 truststore whose certificates are trusted too
+    # PEM file of the CA that signed the API server's certificate; None: the kubeconfig's certificate-authority
+    cluster_ca: str | None = None
+    key_size: Literal[2048, 3072, 4096] = 2048  # generate: RSA key size
+    validity_days: Annotated[int, Field(ge=1, le=3650)] = 825  # generate: the certificate's lifetime
+    type: Literal["JKS", "PKCS12"] | None = None  # derived: read from the user's file (generate: JKS)
+
+
 class Settings(Strict):
     """Everything one Carbon profile of one product needs; the output of the loader."""
 
@@ -273,6 +297,7 @@ class Settings(Strict):
     workload: Workload
     service: ServiceSettings
     database: Database
+    keystores: Keystores
 
     @field_validator("ports", mode="before")
     @classmethod

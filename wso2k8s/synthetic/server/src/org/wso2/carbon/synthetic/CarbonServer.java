@@ -126,6 +126,7 @@ public final class CarbonServer {
         CarbonLog.info(MANAGER, "Starting " + product + " (synthetic pack: not the real product)");
 
         checkCarbonKeyStore();
+        useTrustStore();
         SSLContext tls = connectorTls();
         try {
             console = ConsoleLogin.load(config.home);  // user-mgt.xml: Carbon reads its admin user at startup
@@ -222,6 +223,23 @@ public final class CarbonServer {
         }
         CarbonLog.info(KEYSTORES, "Loaded primary keystore " + k.location + " (" + k.type + ", key alias "
                 + k.keyAlias + ")");
+    }
+
+    /**
+     * As Carbon's startup does: carbon.xml Security/TrustStore becomes the JVM's default truststore
+     * (javax.net.ssl.trustStore*), which every HTTPS client of the server uses, the membership scheme's
+     * included. A -Djavax.net.ssl.trustStore on the command line wins (tests of the server alone).
+     */
+    private void useTrustStore() throws StartupException {
+        ServerConfig.KeyStoreConf t = config.trustStore;
+        if (t == null || System.getProperty("javax.net.ssl.trustStore") != null) {
+            return;
+        }
+        loadKeyStore(t); // a wrong password or a missing file stops the server here, not at the first request
+        System.setProperty("javax.net.ssl.trustStore", t.location.toString());
+        System.setProperty("javax.net.ssl.trustStoreType", t.type);
+        System.setProperty("javax.net.ssl.trustStorePassword", t.password);
+        CarbonLog.info(KEYSTORES, "Using truststore " + t.location + " (" + t.type + ") as the JVM's default");
     }
 
     private SSLContext connectorTls() throws StartupException {

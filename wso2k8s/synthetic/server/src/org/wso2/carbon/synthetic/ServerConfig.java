@@ -57,6 +57,7 @@ final class ServerConfig {
     /** Leaves of carbon.xml Server/Ports as "Ports.EmbeddedLDAP.KDCServerPort" -> "8000". */
     final Map<String, String> ports = new LinkedHashMap<>();
     KeyStoreConf carbonKeyStore;
+    KeyStoreConf trustStore;    // carbon.xml Security/TrustStore: the JVM's default truststore once started
     KeyStoreConf connectorKeyStore;
     int httpPort;      // catalina-server.xml values, without the offset
     int httpsPort;
@@ -112,6 +113,16 @@ final class ServerConfig {
         k.keyAlias = required(ks, "KeyAlias", file + ": Server/Security/KeyStore/KeyAlias");
         k.keyPassword = text(ks, "KeyPassword", k.password);
         carbonKeyStore = k;
+
+        Element ts = path(server, "Security", "TrustStore");
+        if (ts != null) {
+            KeyStoreConf t = new KeyStoreConf();
+            t.source = file + " Server/Security/TrustStore";
+            t.location = resolvePath(required(ts, "Location", file + ": Server/Security/TrustStore/Location"));
+            t.type = text(ts, "Type", "JKS");
+            t.password = required(ts, "Password", file + ": Server/Security/TrustStore/Password");
+            trustStore = t;
+        }
     }
 
     // ---- tomcat/catalina-server.xml ----

@@ -1,7 +1,6 @@
 package org.wso2.carbon.membership.scheme.kubernetes;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,9 +10,6 @@ import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyStore;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.Base64;
@@ -25,7 +21,6 @@ import java.util.TreeSet;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
 import javax.net.ssl.TrustManager;
-import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
 import org.wso2.carbon.synthetic.Json;
 import org.wso2.carbon.synthetic.MembershipScheme;
@@ -38,7 +33,6 @@ import org.wso2.carbon.synthetic.MembershipScheme;
 final class ApiBasedPodIpResolver {
     // Deliberately not curl/Wget/Mozilla-like, and requests never ask for ?pretty.
     static final String USER_AGENT = "wso2-carbon-kubernetes-membership-scheme/1.0.5 (synthetic)";
-    static final String CA_FILE = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
 
     final String apiServer;
     private final String namespace;
@@ -48,7 +42,6 @@ final class ApiBasedPodIpResolver {
     private final String password;
     private final String token;
     private final boolean skipVerification;
-    private final Path caFile;
     private HttpClient client;
     private boolean warned;
 
@@ -80,8 +73,6 @@ final class ApiBasedPodIpResolver {
         token = Constants.value(params, Constants.KUBERNETES_API_SERVER_TOKEN, "");
         skipVerification = Boolean.parseBoolean(
                 Constants.value(params, Constants.KUBERNETES_MASTER_SKIP_SSL_VERIFICATION, "false"));
-        // Synthetic only: the real scheme trusts the JVM's truststore; this one the pod's CA bundle.
-        caFile = Path.of(System.getProperty("kubernetes.membership.ca.file", CA_FILE));
         log.info(String.format("Kubernetes clustering configuration: [api-server] %s [namespace] %s [services] %s "
                 + "[skip-master-ssl-verification] %s", apiServer, namespace, String.join(",", services),
                 skipVerification));
@@ -107,7 +98,8 @@ final class ApiBasedPodIpResolver {
             } catch (SSLHandshakeException e) {
                 client = null;
                 throw new Exception("Kubernetes membership: TLS handshake with the API server " + apiServer
-                        + " failed (" + e.getMessage() + "); the server certificate is checked against " + caFile
+                        + " failed (" + e.getMessage() + "); the server certificate is checked against the JVM's "
+                        + "truststore " + System.getProperty("javax.net.ssl.trustStore", "(the JDK's cacerts)")
                         + " unless KUBERNETES_MASTER_SKIP_SSL_VERIFICATION is true");
             } catch (ConnectException | HttpTimeoutException e) {
                 throw new Exception("Kubernetes membership: cannot reach the API server at " + apiServer + " for "
@@ -211,34 +203,19 @@ final class ApiBasedPodIpResolver {
         return client;
     }
 
+    /**
+     * As the real 1.0.5 jar (KubernetesHttpsApiEndpoint over HttpsURLConnection): the JVM's default trust, i.e.
+     * javax.net.ssl.trustStore, which Carbon sets from carbon.xml Security/TrustStore. The pod's ca.crt is not
+     * read: a truststore without the cluster's CA fails the handshake, as it does for users.
+     */
     private SSLContext sslContext() throws IOException {
         try {
-            SSLContext ctx = SSLContext.getInstance("TLS");
             if (skipVerification || !apiServer.startsWith("https:")) {
+                SSLContext ctx = SSLContext.getInstance("TLS");
                 ctx.init(null, new TrustManager[] {new TrustAll()}, null);
                 return ctx;
             }
-            if (!Files.isReadable(caFile)) {
-                throw new IOException("CA bundle " + caFile + " is not readable (set "
-                        + "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION=true to skip verification)");
-            }
-            KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
-            trust.load(null, null);
-            int i = 0;
-            try (InputStream in = Files.newInputStream(caFile)) {
-                for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
-                    trust.setCertificateEntry("ca-" + i++, c);
-                }
-            }
-            if (i == 0) {
-                throw new IOException("no certificate in CA bundle " + caFile);
-            }
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
-            ctx.init(null, tmf.getTrustManagers(), null);
-            return ctx;
-        } catch (IOException e) {
-            throw e;
+            return SSLContext.getDefault();
         } catch (Exception e) {
             throw new IOException("cannot set up TLS for the API server: " + e, e);
         }

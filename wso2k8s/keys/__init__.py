@@ -1,0 +1,1 @@
+"""Key pairs, certificates and the keystores made from them (no Pulumi here)."""
