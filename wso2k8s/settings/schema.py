@@ -28,7 +28,10 @@ KERNEL_JAVA = {"4.4": (7, 8)}
 # The synthetic pack's server is compiled for Java 17.
 SYNTHETIC_JAVA = 17
 
-SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret|token|credential", re.IGNORECASE)
+# password, passphrase, passwd, a bare `pass` or `…Pass` (keystorePass), secrets, tokens, credentials; not the
+# Pass-Through transport's `passthrough-http`.
+SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase|wd)|(^|[^a-z])pass([^a-z]|$)|pass$|secret|token|credential",
+                                 re.IGNORECASE)
 
 
 class Strict(BaseModel):
