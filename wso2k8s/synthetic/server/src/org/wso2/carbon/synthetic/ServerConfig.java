@@ -58,11 +58,14 @@ final class ServerConfig {
     final Map<String, String> ports = new LinkedHashMap<>();
     KeyStoreConf carbonKeyStore;
     KeyStoreConf connectorKeyStore;
+    KeyStoreConf trustStore;  // carbon.xml Security/TrustStore: what this server's own clients trust
     int httpPort;      // catalina-server.xml values, without the offset
     int httpsPort;
     int kdcPort;       // embedded-ldap.xml, without the offset
     int thriftPort;    // identity.xml, without the offset
     Clustering clustering;
+    /** axis2.xml Pass-Through transport receivers (API Manager's gateway): name -> port, without the offset. */
+    final Map<String, Integer> passThroughPorts = new LinkedHashMap<>();
 
     private ServerConfig(Path home) {
         this.home = home;
@@ -112,6 +115,15 @@ final class ServerConfig {
         k.keyAlias = required(ks, "KeyAlias", file + ": Server/Security/KeyStore/KeyAlias");
         k.keyPassword = text(ks, "KeyPassword", k.password);
         carbonKeyStore = k;
+        Element ts = path(server, "Security", "TrustStore");
+        if (ts != null) {
+            KeyStoreConf t = new KeyStoreConf();
+            t.source = file + " Server/Security/TrustStore";
+            t.location = resolvePath(required(ts, "Location", file + ": Server/Security/TrustStore/Location"));
+            t.type = text(ts, "Type", "JKS");
+            t.password = required(ts, "Password", file + ": Server/Security/TrustStore/Password");
+            trustStore = t;
+        }
     }
 
     // ---- tomcat/catalina-server.xml ----
@@ -217,6 +229,18 @@ final class ServerConfig {
             }
         }
         clustering = cl;
+        // Synapse's Pass-Through listeners (API Manager's gateway: 8280/8243); Identity Server has none.
+        for (Element receiver : children(axis, "transportReceiver")) {
+            if (!receiver.getAttribute("class").contains(".passthru.")) {
+                continue;
+            }
+            for (Element p : children(receiver, "parameter")) {
+                if ("port".equals(p.getAttribute("name"))) {
+                    String what = file + ": transportReceiver[@name='" + receiver.getAttribute("name") + "']/port";
+                    passThroughPorts.put(receiver.getAttribute("name"), parseInt(resolve(p.getTextContent().trim()), what));
+                }
+            }
+        }
     }
 
     // ---- helpers ----
