@@ -40,7 +40,8 @@ def test_the_pack_is_api_manager_1_10_0_with_its_own_files(apim_zip: Path) -> No
     home = extract_pack(apim_zip, apim_zip.parent / "look")
     assert (home / "repository/conf/api-manager.xml").is_file()
     assert (home / "dbscripts/apimgt/mysql.sql").is_file()
-    assert any(p.name.startswith("org.wso2.carbon.apimgt.gateway_") for p in (home / "repository/components/plugins").iterdir())
+    plugins = [p.name for p in (home / "repository/components/plugins").iterdir()]
+    assert any(name.startswith("org.wso2.carbon.apimgt.gateway_") for name in plugins)
 
 
 def test_the_gateway_worker_reaches_its_key_manager_where_api_manager_xml_says(apim_zip: Path, tmp_path: Path,
