@@ -215,7 +215,8 @@ def _synthetic(s: Settings, cache: Path) -> tuple[Path, Path]:
     sources = _synthetic_sources_hash()
     if not (pack_zip.is_file() and marker.is_file() and marker.read_text() == sources):
         folder.mkdir(parents=True, exist_ok=True)
-        made = make_pack(folder, keystore_password=STOCK_KEYSTORE_PASSWORD, as_zip=True)
+        made = make_pack(folder, keystore_password=STOCK_KEYSTORE_PASSWORD, as_zip=True, product=s.product,
+                         version=s.version)
         if made != pack_zip:
             made.replace(pack_zip)
         marker.write_text(sources)

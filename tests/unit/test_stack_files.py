@@ -29,7 +29,8 @@ def test_stack_file_is_valid(path: Path) -> None:
               "registry_password": "unit-registry"}
     settings = load_stack_settings(PROJECT_DIR, stack, values,
                                    {"admin_password", "keystore_password", "registry_password"})
-    assert [s.profile for s in settings.profiles] == ["default"]
+    data = yaml.safe_load(path.read_text())["config"]
+    assert [s.profile for s in settings.profiles] == data["wso2-kubernetes:profiles"]  # each one loaded
 
 
 def test_environments_differ_in_what_environments_differ_in() -> None:

@@ -18,6 +18,8 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..keys.stores import KEYSTORES_DIR, TRUSTSTORE_FILE, keystore_file
+from ..products import module_for
+from ..products.base import Editor
 from ..settings.schema import Settings
 from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
 from .errors import RenderError
@@ -45,9 +47,6 @@ class Rendered:
     path: str  # inside the pack, e.g. repository/conf/carbon.xml
     content: bytes
     holds_secrets: bool
-
-
-Editor = Callable[["Conf", Settings], bool]  # edits in place; True when secret tokens were written
 
 
 @dataclass(frozen=True)
@@ -92,14 +91,20 @@ class Conf:
             self.doc.insert_element(self.one(parent_path), leaf, value)
 
 
+def editors_for(settings: Settings) -> dict[str, Editor]:
+    """The Carbon kernel's files, then the product's own `managed_files` with its module's editors (the loader
+    has refused a managed file without one)."""
+    module = module_for(settings.product)
+    own = module.editors if module else {}
+    return {**EDITORS, **{path: own[path] for path in settings.managed_files if path in own}}
+
+
 def render_conf(settings: Settings, pack_root: Path) -> list[Rendered]:
-    """The managed files of this Carbon kernel, rendered from `pack_root` (the unpacked pack folder)."""
+    """The managed files of this Carbon kernel and product, rendered from `pack_root` (the unpacked pack)."""
     out = []
     pack = f"{settings.product}-{settings.version}"
-    for path, editor in EDITORS.items():
+    for path, editor in editors_for(settings).items():
         source = pack_root / path
-        if not source.is_file() and path in PRODUCT_SPECIFIC:
-            continue
         if not source.is_file():
             raise RenderError(f"the pack has no {path}",
                               f"use an unmodified {pack} pack (Carbon {settings.server.carbon_kernel})")
@@ -177,31 +182,18 @@ def _catalina_server_xml(c: Conf, s: Settings) -> bool:
     return True
 
 
-def _identity_xml(c: Conf, s: Settings) -> bool:
-    # IS 5.1.0 spells it "ThirftBasedEntitlementConfig" (sic).
-    c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password",
-          secret_token("keystore_password"))
-    if s.keystores.mode != "stock":
-        c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Location",
-              f"{KEYSTORES_DIR}/{keystore_file(s)}")
-    return True
-
-
 def _user_mgt_xml(c: Conf, s: Settings) -> bool:
     c.set("UserManager/Realm/Configuration/AdminUser/Password", secret_token("admin_password"))
     edit_user_store(c, s)  # the shared database's JDBC store instead of the per-member embedded LDAP
     return True
 
 
-# Files only some Carbon 4.4 products ship (identity.xml: Identity Server): rendered when present.
-PRODUCT_SPECIFIC = {"repository/conf/identity/identity.xml"}
-
-# Files of a Carbon 4.4 pack that the settings touch, in the order they are rendered.
+# Files of every Carbon 4.4 pack that the settings touch, in the order they are rendered; a product's own
+# files (identity.xml, api-manager.xml) are its module's (wso2k8s/products/), listed in its `managed_files`.
 EDITORS: dict[str, Editor] = {
     "repository/conf/carbon.xml": _carbon_xml,
     "repository/conf/axis2/axis2.xml": _axis2_xml,
     "repository/conf/tomcat/catalina-server.xml": _catalina_server_xml,
-    "repository/conf/identity/identity.xml": _identity_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
     "repository/conf/datasources/master-datasources.xml": edit_master_datasources,
 }

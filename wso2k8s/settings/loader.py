@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from .database_checks import database_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
+from .product_checks import product_problems, with_peers
 from .schema import KERNEL_JAVA, SECRET_NAME_PATTERN, Settings
 from .validation import problems_from
 
@@ -147,6 +148,8 @@ def _load(project_dir: Path, stack: str, config: Mapping[str, Any], secret_keys:
         loaded.append(settings)
         origins[profile] = {dotted(k): (layer.spell(dotted(k)), layer.name) for k, layer in merged.origin.items()}
     problems += _stack_checks(loaded, stack_layer)
+    problems += product_problems(loaded, origins, stack_file)
+    loaded = with_peers(loaded)
     plain = {k for k in SECRET_KEYS if k in config and k not in secret_keys}
     plain |= {k for k in SECRET_KEYS if k in secret_keys and k in config and k not in secrets}  # refused above
     problems += _secret_requirements(loaded, secrets, stack_file, plain)

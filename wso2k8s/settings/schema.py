@@ -28,7 +28,10 @@ KERNEL_JAVA = {"4.4": (7, 8)}
 # The synthetic pack's server is compiled for Java 17.
 SYNTHETIC_JAVA = 17
 
-SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase)?|secret|token|credential", re.IGNORECASE)
+# password, passphrase, passwd, a bare `pass` or `…Pass` (keystorePass), secrets, tokens, credentials; not the
+# Pass-Through transport's `passthrough-http`.
+SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase|wd)|(^|[^a-z])pass([^a-z]|$)|pass$|secret|token|credential",
+                                 re.IGNORECASE)
 
 
 class Strict(BaseModel):
@@ -97,6 +100,9 @@ class Clustering(Strict):
     membership_scheme: Literal["kubernetes", "wka", "multicast"]
     domain: str
     local_member_port: TcpPort
+    # axis2.xml <property name="subDomain">: members of one domain in different roles (API Manager's gateway
+    # manager and workers share gw.am.wso2.domain as `mgt` and `worker`); None leaves the pack's own.
+    sub_domain: str | None = None
     kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
     wka: WkaMembership = Field(default_factory=WkaMembership)
 
@@ -274,6 +280,14 @@ class Keystores(Strict):
     type: Literal["JKS", "PKCS12"] | None = None  # derived: read from the user's file (generate: JKS)
 
 
+class Peer(Strict):
+    """Another deployed profile, as this one's members reach it: derived by the loader from `relations`."""
+
+    profile: DnsLabel
+    service: str  # its Service's name, or <name>.<namespace>.svc from another namespace
+    ports: dict[str, int]  # Service port name → port
+
+
 class Settings(Strict):
     """Everything one Carbon profile of one product needs; the output of the loader."""
 
@@ -298,6 +312,12 @@ class Settings(Strict):
     service: ServiceSettings
     database: Database
     keystores: Keystores
+    # Conf files of this product (pack paths) rendered beyond the Carbon kernel's, by its product module's
+    # editors (wso2k8s/products/<product>.py); a file listed here without an editor is refused by the loader.
+    managed_files: list[str] = Field(default_factory=list)
+    # role → profile this profile's conf files point at (API Manager: key_manager: api-key-manager, …)
+    relations: dict[str, DnsLabel] = Field(default_factory=dict)
+    peers: dict[str, Peer] = Field(default_factory=dict)  # derived from relations by the loader; never set
 
     @field_validator("ports", mode="before")
     @classmethod

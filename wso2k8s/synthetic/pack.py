@@ -31,6 +31,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape as _xml_escape
 
+from ..products import ProductModule, module_for
+
 __all__ = [
     "KEYSTORE_FILES",
     "KEY_ALIAS",
@@ -83,7 +85,6 @@ JAVA_RELEASE = "17"
 
 _HERE = Path(__file__).resolve().parent
 _SERVER_SRC = _HERE / "server" / "src"
-_TEMPLATE = _HERE / "template" / PACK_DIR_NAME
 
 # Fixed zip timestamps make the pack byte-for-byte reproducible (stable image layers).
 _ZIP_DATE = (2016, 1, 19, 0, 0, 0)
@@ -98,26 +99,14 @@ STOCK_KEYSTORE_PASSWORD = "wso2carbon"
 _KEYSTORE_PASSWORD_SPOTS = {
     "repository/conf/carbon.xml": ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>"),
     "repository/conf/tomcat/catalina-server.xml": ('keystorePass="{}"',),
-    "repository/conf/identity/identity.xml": ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>"),
-}
+}  # + the product's own (its module's synthetic.keystore_password_spots)
 
-# The database scripts of IS 5.1.0: the Carbon 4.4 kernel's (registry and user store) and the
-# identity component's, one per supported database.
-_DBSCRIPTS = (
-    *(f"{db}.sql" for db in ("db2", "h2", "informix", "mssql", "mysql", "mysql_cluster", "oracle",
-                             "oracle_rac", "postgresql")),
-    *(f"identity/{db}.sql" for db in ("db2", "h2", "informix", "mssql", "mysql", "oracle", "oracle_rac",
-                                      "postgresql")),
-)
-
-# A few OSGi bundles with real IS 5.1.0 / Carbon 4.4.3 names, so the plugins folder is not empty.
+# A few OSGi bundles with real Carbon 4.4.3 names, so the plugins folder is not empty (+ the product's own;
+# the database scripts are the product's: its module's synthetic.dbscripts).
 _PLUGINS = (
     ("org.wso2.carbon.core", "4.4.3"),
     ("org.wso2.carbon.utils", "4.4.3"),
     ("org.wso2.carbon.tomcat.ext", "4.4.3"),
-    ("org.wso2.carbon.identity.core", "5.0.7"),
-    ("org.wso2.carbon.identity.application.authentication.framework", "5.0.7"),
-    ("org.wso2.carbon.identity.entitlement", "4.5.4"),
     ("hazelcast", "3.5.0.wso2v1"),
     ("axis2", "1.6.1.wso2v14"),
 )
@@ -336,22 +325,31 @@ def _xml_text(value: str) -> str:
     return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in esc)
 
 
-def _pack_entries(keystore_password: str, conf_password: str,
-                  filler_mb: int = 0) -> tuple[dict[str, tuple[bytes, int]], set[str]]:
+def _product(product: str, version: str) -> tuple[ProductModule, Path]:
+    module = module_for(product)
+    if module is None or version not in module.versions:
+        raise ValueError(f"no synthetic pack for {product} {version} (wso2k8s/products/)")
+    return module, _HERE / "template" / module.synthetic.template
+
+
+def _pack_entries(keystore_password: str, conf_password: str, filler_mb: int = 0, product: str = PRODUCT,
+                  version: str = PRODUCT_VERSION) -> tuple[dict[str, tuple[bytes, int]], set[str]]:
     """Files (relative path -> (content, mode)) and empty folders of the pack."""
+    module, template = _product(product, version)
+    spots = {**_KEYSTORE_PASSWORD_SPOTS, **module.synthetic.keystore_password_spots}
     files: dict[str, tuple[bytes, int]] = {}
     subst = {
         "@@SERVER_JAR@@": SERVER_JAR_NAME,
         "@@SERVER_MAIN_CLASS@@": SERVER_MAIN_CLASS,
     }
-    for src in sorted(_TEMPLATE.rglob("*")):
+    for src in sorted(template.rglob("*")):
         if not src.is_file():
             continue
-        rel = src.relative_to(_TEMPLATE).as_posix()
+        rel = src.relative_to(template).as_posix()
         text = src.read_text(encoding="utf-8")
         for k, v in subst.items():
             text = text.replace(k, v)
-        for spot in _KEYSTORE_PASSWORD_SPOTS.get(rel, ()):
+        for spot in spots.get(rel, ()):
             text = text.replace(spot.format(STOCK_KEYSTORE_PASSWORD), spot.format(_xml_text(conf_password)))
         mode = 0o755 if rel.endswith(".sh") else 0o644
         files[rel] = (text.encode("utf-8"), mode)
@@ -359,17 +357,17 @@ def _pack_entries(keystore_password: str, conf_password: str,
     files[f"lib/{SERVER_JAR_NAME}"] = (build_server_jar().read_bytes(), 0o644)
     for name, store in _keystores(keystore_password).items():
         files[f"repository/resources/security/{name}"] = (store, 0o644)
-    for script in _DBSCRIPTS:
+    for script in module.synthetic.dbscripts:
         if f"dbscripts/{script}" in files:  # a real schema from the template (what the server uses)
             continue
         db = script.rpartition("/")[2].removesuffix(".sql")
         files[f"dbscripts/{script}"] = (
-            f"-- WSO2 Identity Server 5.1.0 (synthetic pack): {script} for {db}.\n"
+            f"-- {module.display_name} {version} (synthetic pack): {script} for {db}.\n"
             "-- The synthetic server keeps no database; the file is here for the pack's layout.\n".encode(),
             0o644)
-    for name, version in _PLUGINS:
-        files[f"repository/components/plugins/{name}_{version}.jar"] = (
-            _jar_bytes(name, version),
+    for name, bundle_version in (*_PLUGINS, *module.synthetic.plugins):
+        files[f"repository/components/plugins/{name}_{bundle_version}.jar"] = (
+            _jar_bytes(name, bundle_version),
             0o644,
         )
     # Stand-ins for the ~600 plugin jars of a real pack, so benchmarks see a real pack's weight.
@@ -382,7 +380,7 @@ def _pack_entries(keystore_password: str, conf_password: str,
 
 def make_pack(
     dest_dir: Path, *, keystore_password: str = STOCK_KEYSTORE_PASSWORD, as_zip: bool = True,
-    conf_password: str | None = None, filler_mb: int = 0,
+    conf_password: str | None = None, filler_mb: int = 0, product: str = PRODUCT, version: str = PRODUCT_VERSION,
 ) -> Path:
     """Write a synthetic WSO2 IS 5.1.0 pack into ``dest_dir``.
 
@@ -405,10 +403,11 @@ def make_pack(
     dest_dir = Path(dest_dir)
     dest_dir.mkdir(parents=True, exist_ok=True)
     conf = keystore_password if conf_password is None else conf_password
-    files, empty_dirs = _pack_entries(keystore_password, conf, filler_mb)
+    files, empty_dirs = _pack_entries(keystore_password, conf, filler_mb, product, version)
+    pack_dir_name = f"{product}-{version}"
 
     if not as_zip:
-        root = dest_dir / PACK_DIR_NAME
+        root = dest_dir / pack_dir_name
         if root.exists():
             raise FileExistsError(f"{root} already exists")
         for rel, (data, mode) in files.items():
@@ -428,20 +427,20 @@ def make_pack(
             dirs.add("/".join(parts[:i]))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        top = zipfile.ZipInfo(f"{PACK_DIR_NAME}/", date_time=_ZIP_DATE)
+        top = zipfile.ZipInfo(f"{pack_dir_name}/", date_time=_ZIP_DATE)
         top.external_attr = ((stat.S_IFDIR | 0o755) << 16) | 0x10
         zf.writestr(top, b"")
         for rel in sorted(dirs):
-            info = zipfile.ZipInfo(f"{PACK_DIR_NAME}/{rel}/", date_time=_ZIP_DATE)
+            info = zipfile.ZipInfo(f"{pack_dir_name}/{rel}/", date_time=_ZIP_DATE)
             info.external_attr = ((stat.S_IFDIR | 0o755) << 16) | 0x10
             zf.writestr(info, b"")
         for rel in sorted(files):
             data, mode = files[rel]
-            info = zipfile.ZipInfo(f"{PACK_DIR_NAME}/{rel}", date_time=_ZIP_DATE)
+            info = zipfile.ZipInfo(f"{pack_dir_name}/{rel}", date_time=_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = (stat.S_IFREG | mode) << 16
             zf.writestr(info, data)
-    out = dest_dir / PACK_ZIP_NAME
+    out = dest_dir / f"{pack_dir_name}.zip"
     _atomic_write(out, buf.getvalue())
     return out
 

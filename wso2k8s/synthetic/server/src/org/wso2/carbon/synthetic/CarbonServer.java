@@ -60,6 +60,8 @@ public final class CarbonServer {
     private ConsoleLogin console;
     private CarbonDataSource database;   // null: the pack's per-member H2
     private JdbcUserStore users;
+    private ApiManagerConfig apiManager;  // API Manager packs only
+    private SSLContext clientTls;  // what this server's own HTTPS calls trust: carbon.xml TrustStore
     private String membershipProblem;   // for schemes the synthetic server does not implement
     private volatile boolean up;
 
@@ -150,6 +152,12 @@ public final class CarbonServer {
             }
         }
 
+        try {
+            apiManager = ApiManagerConfig.load(config.home);
+        } catch (ServerConfig.ConfigException e) {
+            throw new StartupException(e.getMessage());
+        }
+        clientTls = trustTls();
         int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
         int https = port(config.httpsPort, "HTTPS (catalina-server.xml https Connector @port)");
         int kdc = port(config.kdcPort, "KDC (embedded-ldap.xml KDCServer port)");
@@ -163,9 +171,17 @@ public final class CarbonServer {
         try {
             startHttp("http", http, null);
             startHttp("https", https, tls);
-            startBanner("kdc", kdc, "WSO2 Identity Server " + config.productVersion + " embedded KDC");
-            startBanner("thrift", thrift, "WSO2 Identity Server " + config.productVersion
+            startBanner("kdc", kdc, config.productName + " " + config.productVersion + " embedded KDC");
+            startBanner("thrift", thrift, config.productName + " " + config.productVersion
                     + " Thrift entitlement service");
+            for (Map.Entry<String, Integer> pt : config.passThroughPorts.entrySet()) {  // API Manager's gateway
+                String name = "passthrough-" + pt.getKey();
+                startHttp(name, port(pt.getValue(), "axis2.xml Pass-Through " + pt.getKey() + " port"),
+                        pt.getKey().equals("https") ? tls : null);
+                CarbonLog.info("org.apache.synapse.transport.passthru.PassThroughHttpListener",
+                        "Pass-through " + pt.getKey().toUpperCase() + " Listener started on 0:0:0:0:0:0:0:0:"
+                                + listeners.get(name));
+            }
         } catch (StartupException e) {
             closeAll();
             throw e;
@@ -240,6 +256,24 @@ public final class CarbonServer {
         System.setProperty("javax.net.ssl.trustStoreType", t.type);
         System.setProperty("javax.net.ssl.trustStorePassword", t.password);
         CarbonLog.info(KEYSTORES, "Using truststore " + t.location + " (" + t.type + ") as the JVM's default");
+    }
+
+    /** The carbon.xml TrustStore as an SSLContext for this server's own HTTPS clients (none: the JVM's). */
+    private SSLContext trustTls() throws StartupException {
+        if (config.trustStore == null) {
+            return null;
+        }
+        KeyStore ts = loadKeyStore(config.trustStore);
+        try {
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ts);
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException e) {
+            throw new StartupException("Cannot use the truststore " + config.trustStore.location + ": " + e);
+        }
     }
 
     private SSLContext connectorTls() throws StartupException {
@@ -421,6 +455,7 @@ public final class CarbonServer {
             String method = ex.getRequestMethod();
             String path = ex.getRequestURI().getPath();
             ex.getResponseHeaders().set("Server", "WSO2 Carbon Server");
+            ex.getResponseHeaders().set("X-Carbon-Product", config.productName + " " + config.productVersion);
             if (console.handle(ex, path) || (users != null && users.handle(ex, path))) {
                 return;
             }
@@ -442,6 +477,17 @@ public final class CarbonServer {
                     }
                     String query = String.valueOf(ex.getRequestURI().getRawQuery());
                     send(ex, 200, "text/html; charset=UTF-8", loginPage(query.contains("loginStatus=false")));
+                    return;
+                case "/services/":  // Carbon's admin services (what other profiles' ServerURLs point at)
+                    send(ex, 200, "text/html; charset=UTF-8", "<html><body><h2>Deployed services</h2><p>"
+                            + config.productName + " " + config.productVersion + " (synthetic)</p></body></html>\n");
+                    return;
+                case "/wso2k8s/apim":  // what api-manager.xml points this profile at, and whether it answers there
+                    if (apiManager == null) {
+                        send(ex, 404, "text/plain", "no " + ApiManagerConfig.FILE + "\n");
+                    } else {
+                        send(ex, 200, "application/json", Json.write(apiManager.probe(clientTls)) + "\n");
+                    }
                     return;
                 case "/cluster/members":
                     send(ex, 200, "application/json", Json.write(membersJson()) + "\n");

@@ -64,6 +64,8 @@ final class ServerConfig {
     int kdcPort;       // embedded-ldap.xml, without the offset
     int thriftPort;    // identity.xml, without the offset
     Clustering clustering;
+    /** axis2.xml Pass-Through transport receivers (API Manager's gateway): name -> port, without the offset. */
+    final Map<String, Integer> passThroughPorts = new LinkedHashMap<>();
 
     private ServerConfig(Path home) {
         this.home = home;
@@ -228,6 +230,18 @@ final class ServerConfig {
             }
         }
         clustering = cl;
+        // Synapse's Pass-Through listeners (API Manager's gateway: 8280/8243); Identity Server has none.
+        for (Element receiver : children(axis, "transportReceiver")) {
+            if (!receiver.getAttribute("class").contains(".passthru.")) {
+                continue;
+            }
+            for (Element p : children(receiver, "parameter")) {
+                if ("port".equals(p.getAttribute("name"))) {
+                    String what = file + ": transportReceiver[@name='" + receiver.getAttribute("name") + "']/port";
+                    passThroughPorts.put(receiver.getAttribute("name"), parseInt(resolve(p.getTextContent().trim()), what));
+                }
+            }
+        }
     }
 
     // ---- helpers ----

@@ -1,0 +1,160 @@
+"""Products plural: a product is hieradata plus one module (wso2k8s/products/). API Manager 1.10.0's five
+distributed profiles, wired to one another from the Services the program creates."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from lxml import etree
+
+from tests.unit.helpers import PROJECT_DIR, stack_settings
+from tests.unit.test_graph import IMAGE, Mocks, build, registered
+from wso2k8s.pack.render import render_conf
+from wso2k8s.products import PRODUCTS
+from wso2k8s.settings import SettingsError
+
+APIM = {"product": "wso2am", "version": "1.10.0"}
+DISTRIBUTED = ["api-key-manager", "api-publisher", "api-store", "gateway-manager", "gateway-worker"]
+TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2am-1.10.0"
+KM = "https://wso2am-api-key-manager:9443/services/"
+
+
+@pytest.fixture(scope="module")
+def apim_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("apim") / "wso2am-1.10.0"
+    shutil.copytree(TEMPLATE, root)
+    return root
+
+
+def _api_manager(pack: Path, profile: str) -> etree._Element:
+    s = next(p for p in stack_settings(**APIM, profiles=DISTRIBUTED).profiles if p.profile == profile)
+    rendered = {r.path: r.content for r in render_conf(s, pack)}
+    return etree.fromstring(rendered["repository/conf/api-manager.xml"])
+
+
+def _text(root: etree._Element, path: str) -> str:
+    found = root.xpath(path)
+    assert len(found) == 1, path
+    return str(found[0].text)
+
+
+def test_the_gateway_worker_validates_keys_at_the_key_managers_service(apim_pack: Path) -> None:
+    worker = _api_manager(apim_pack, "gateway-worker")
+    assert _text(worker, "/APIManager/APIKeyValidator/ServerURL") == KM
+    assert _text(worker, "/APIManager/AuthManager/ServerURL") == KM
+    # what it has no relation for stays the pack's own
+    assert "${carbon.local.ip}" in _text(worker, "/APIManager/APIGateway/Environments/Environment/ServerURL")
+
+
+def test_the_publisher_is_wired_to_every_other_profile(apim_pack: Path) -> None:
+    publisher = _api_manager(apim_pack, "api-publisher")
+    env = "/APIManager/APIGateway/Environments/Environment"
+    assert _text(publisher, "/APIManager/APIKeyValidator/ServerURL") == KM
+    assert _text(publisher, f"{env}/ServerURL") == "https://wso2am-gateway-manager:9443/services/"
+    assert _text(publisher, f"{env}/GatewayEndpoint") == \
+        "http://wso2am-gateway-worker:8280,https://wso2am-gateway-worker:8243"
+    assert _text(publisher, "/APIManager/OAuthConfigurations/RevokeAPIURL") == "https://wso2am-gateway-worker:8243/revoke"
+    assert _text(publisher, "/APIManager/APIStore/URL") == "https://wso2am-api-store:9443/store"
+    # the admin credentials stay Carbon's own references: no password is rendered into api-manager.xml
+    assert _text(publisher, "/APIManager/AuthManager/Password") == "${admin.password}"
+
+
+def test_a_renamed_key_manager_is_followed_without_typing_it_twice(apim_pack: Path) -> None:
+    s = next(p for p in stack_settings(**APIM, profiles=DISTRIBUTED, profile_overrides={
+        "api-key-manager": {"name": "km"}}).profiles if p.profile == "gateway-worker")
+    rendered = {r.path: r.content for r in render_conf(s, apim_pack)}
+    doc = etree.fromstring(rendered["repository/conf/api-manager.xml"])
+    assert _text(doc, "/APIManager/APIKeyValidator/ServerURL") == "https://km:9443/services/"
+
+
+def test_the_default_profile_keeps_the_packs_api_manager_xml(apim_pack: Path) -> None:
+    s = stack_settings(**APIM).profiles[0]
+    rendered = {r.path: r.content for r in render_conf(s, apim_pack)}
+    assert rendered["repository/conf/api-manager.xml"] == (apim_pack / "repository/conf/api-manager.xml").read_bytes()
+
+
+def test_gateway_manager_and_worker_share_a_domain_in_their_sub_domains(apim_pack: Path) -> None:
+    subs = {}
+    for s in stack_settings(**APIM, profiles=DISTRIBUTED).profiles:
+        axis2 = etree.fromstring({r.path: r.content for r in render_conf(s, apim_pack)}[
+            "repository/conf/axis2/axis2.xml"])
+        clustering = axis2.xpath("/axisconfig/clustering")[0]
+        params = {p.get("name"): p.text for p in clustering.findall("parameter")}
+        sub = clustering.xpath("parameter[@name='properties']/property[@name='subDomain']/@value")[0]
+        subs[s.profile] = (params["domain"], sub, params["KUBERNETES_SERVICES"])
+    assert subs["gateway-manager"] == ("gw.am.wso2.domain", "mgt", "wso2am-gateway-manager,wso2am-gateway-worker")
+    assert subs["gateway-worker"] == ("gw.am.wso2.domain", "worker", "wso2am-gateway-worker,wso2am-gateway-manager")
+    assert subs["api-key-manager"][0] == "km.am.wso2.domain"
+
+
+@pytest.fixture
+def mocks() -> Mocks:
+    m = Mocks()
+    pulumi.runtime.set_mocks(m, project="wso2-kubernetes", stack="unit", preview=False)
+    return m
+
+
+@pulumi.runtime.test
+def test_the_distributed_stack_is_five_images_members_and_services_on_one_base(mocks: Mocks) -> Any:
+    graph = build(**APIM, profiles=DISTRIBUTED)
+
+    def check(_: Any) -> None:
+        images = sorted(r.inputs["tags"][0] for r in mocks.resources if r.typ == IMAGE)
+        assert images == sorted([f"127.0.0.1:5000/wso2/am-1.10.0-{p}:1.0.0" for p in DISTRIBUTED]
+                                + ["127.0.0.1:5000/wso2/k8s-base:1.0.0"])
+        services = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in mocks.resources
+                    if r.typ == "kubernetes:core/v1:Service"}
+        assert set(services) == {f"wso2am-{p}" for p in DISTRIBUTED}
+        worker = {p["name"]: p["nodePort"] for p in services["wso2am-gateway-worker"]["ports"]}
+        assert worker == {"servlet-http": 32111, "servlet-https": 32112, "passthrough-http": 32123,
+                          "passthrough-https": 32124}
+        assert [p["name"] for p in services["wso2am-api-key-manager"]["ports"]] == ["servlet-http", "servlet-https"]
+
+    return registered(graph).apply(check)
+
+
+def _refused(**config: Any) -> str:
+    with pytest.raises(SettingsError) as err:
+        stack_settings(**config)
+    return str(err.value)
+
+
+def test_a_relation_to_a_profile_the_stack_does_not_deploy_is_refused() -> None:
+    message = _refused(**APIM, profiles=["gateway-worker"])
+    assert ("relations.key_manager (hieradata/wso2am/1.10.0/gateway-worker.yaml): points at profile "
+            "'api-key-manager', which this stack does not deploy") in message
+    assert "add 'api-key-manager' to wso2-kubernetes:profiles" in message
+
+
+def test_an_unknown_relation_role_is_refused_with_did_you_mean() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED,
+                       profile_overrides={"gateway-worker": {"relations": {"keymanager": "api-key-manager"}}})
+    assert "wso2-kubernetes:profile_overrides.gateway-worker.relations.keymanager" in message
+    assert "Did you mean 'key_manager'?" in message
+
+
+def test_a_product_module_missing_an_editor_its_hieradata_needs_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = PRODUCTS["wso2am"]
+    monkeypatch.setitem(PRODUCTS, "wso2am", type(module)(**{**module.__dict__, "editors": {}}))
+    message = _refused(**APIM)
+    assert ("managed_files[0] (hieradata/wso2am/1.10.0.yaml): repository/conf/api-manager.xml has no editor in "
+            "the wso2am product module") in message
+    assert "add an editor for repository/conf/api-manager.xml to `editors` in wso2k8s/products/wso2am.py" in message
+
+
+def test_hieradata_without_a_product_module_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
+    shutil.copytree(tmp_path / "hieradata/wso2is", tmp_path / "hieradata/wso2esb")
+    message = _refused(project_dir=tmp_path, product="wso2esb")
+    assert "wso2-kubernetes:product (Pulumi.unit.yaml): 'wso2esb' has hieradata but no product module" in message
+    assert "add wso2k8s/products/wso2esb.py" in message
+
+
+def test_peers_cannot_be_set_by_hand() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, profile_overrides={"gateway-worker": {"peers": {
+        "key_manager": {"profile": "x", "service": "evil.example.com", "ports": {"servlet-https": 443}}}}})
+    assert "is derived from `relations`, not set" in message
