@@ -20,6 +20,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from wso2k8s.settings import StackSettings
 from wso2k8s.settings.errors import Problem
 from wso2k8s.settings.schema import Entry
 
@@ -73,13 +74,12 @@ def edge_available() -> bool:
     return importlib.util.find_spec(EDGE_MODULE) is not None
 
 
-def entry_problems(entry: Entry, profile: str) -> list[Problem]:
+def entry_problems(stack: StackSettings) -> list[Problem]:
     """What this build cannot do, found before anything is created."""
-    if entry.kind == "edge" and not edge_available():
-        return [Problem("entry.kind", f"profile {profile}", "is 'edge' but this build has no edge proxy "
-                        f"({EDGE_MODULE.replace('.', '/')}.py)", "use entry.kind ingress or gateway, or a build "
-                        "with the edge proxy")]
-    return []
+    return [stack.problem(s.profile, "entry.kind", "is 'edge' but this build has no edge proxy "
+                          f"({EDGE_MODULE.replace('.', '/')}.py)", "use entry.kind ingress or gateway, or a build "
+                          "with the edge proxy")
+            for s in stack.profiles if s.entry.kind == "edge" and not edge_available()]
 
 
 class CarbonEntry(pulumi.ComponentResource):

@@ -165,7 +165,7 @@ def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_ke
     """The whole program: settings → inputs checked, contexts written → resources → outputs.
     Raises SettingsError before registering anything when the settings or the files they name are wrong."""
     stack = load_stack_settings(project_dir, stack_name, values, secret_keys)
-    missing = [p for s in stack.profiles for p in entry_problems(s.entry, s.profile)]
+    missing = entry_problems(stack)
     if missing:
         raise SettingsError(missing)
     prepared = prepare(stack, project_dir, build_dir or project_dir / "build")
