@@ -13,12 +13,13 @@ import pulumi_kubernetes as k8s
 from wso2k8s import confdiff
 from wso2k8s.pack.database_context import DatabaseContext
 from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
-from wso2k8s.settings import Settings, load_stack_settings
+from wso2k8s.settings import Settings, SettingsError, load_stack_settings
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
+from .entry import CarbonEntry, CarbonEntryArgs, entry_problems
 from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
@@ -35,6 +36,11 @@ class ProfileGraph:
     service: CarbonService
     database: EmbeddedDatabase | None = None
     keystores: StackKeystores | None = None
+    entry: CarbonEntry | None = None  # settings `entry`: Ingress / HTTPRoute / edge proxy in front of the Service
+
+    @property
+    def console_url(self) -> pulumi.Output[str]:
+        return self.entry.url if self.entry is not None else self.service.console_url
 
 
 @dataclass
@@ -122,7 +128,14 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
             depends_on=[access, *([database.schema_job] if database else []), *([keystores] if keystores else [])])))
     service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
-    return ProfileGraph(image, access, cluster, service, database, keystores)
+    entry = None
+    if s.entry_used:
+        https = s.port("servlet-https")
+        entry = CarbonEntry(f"{s.profile}-entry", CarbonEntryArgs(
+            s.entry, s.kubernetes.namespace, s.name, https.name, https.container_port, cluster.selector,
+            https.pod_port_name, labels), opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
+                depends_on=[service])))
+    return ProfileGraph(image, access, cluster, service, database, keystores, entry)
 
 
 def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],
@@ -149,8 +162,8 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     pulumi.export("product_images", {name: g.image.repo_digest for name, g in graph.profiles.items()})
     pulumi.export("service_names", {name: g.service.service_name for name, g in graph.profiles.items()})
     pulumi.export("workloads", {name: g.cluster.workload_name for name, g in graph.profiles.items()})
-    pulumi.export("console_urls", {name: g.service.console_url for name, g in graph.profiles.items()})
-    pulumi.export("console_url", next(iter(graph.profiles.values())).service.console_url)
+    pulumi.export("console_urls", {name: g.console_url for name, g in graph.profiles.items()})
+    pulumi.export("console_url", next(iter(graph.profiles.values())).console_url)
     pulumi.export("namespace", prepared.stack.profiles[0].kubernetes.namespace)
     # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
     pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
@@ -162,6 +175,9 @@ def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_ke
     """The whole program: settings → inputs checked, contexts written → resources → outputs.
     Raises SettingsError before registering anything when the settings or the files they name are wrong."""
     stack = load_stack_settings(project_dir, stack_name, values, secret_keys)
+    missing = entry_problems(stack)
+    if missing:
+        raise SettingsError(missing)
     prepared = prepare(stack, project_dir, build_dir or project_dir / "build")
     graph = build_graph(prepared)
     export_outputs(graph, prepared)

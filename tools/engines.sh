@@ -26,6 +26,8 @@ if [ "${WSO2K8S_CLUSTER:-1}" = 1 ]; then
   "$HERE/kubernetes/cluster.sh" build >&2
   step "local Kubernetes cluster"
   "$HERE/kubernetes/cluster.sh" up >&2
+  step "Gateway API CRDs (entry.kind: gateway; fetched once from the Go module proxy)"
+  "$HERE/kubernetes/gateway-api.sh" >&2
 fi
 step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"
 PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")

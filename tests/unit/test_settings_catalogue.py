@@ -501,6 +501,47 @@ CASES += [
          setup=lambda p: p.write("jars/d.jar", "not the trusted jar")),
 ]
 
+# the entry (settings `entry`): combinations that cannot work are refused with the fix
+HOST = "is.example.com"
+GW_REF = {"parent_ref": {"name": "public"}, "backend_ca_config_map": "members-ca"}
+CASES += [
+    Case("ingress entry without a host", {"entry": {"kind": "ingress", "tls": {"generate": True}}},
+         "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml", "entry.host is not set"),
+    Case("ingress entry without a certificate", {"entry": {"kind": "ingress", "host": HOST}},
+         "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml", "entry.tls gives no certificate"),
+    Case("entry certificate both named and generated",
+         {"entry": {"kind": "ingress", "host": HOST, "tls": {"secret_name": "t", "generate": True}}},
+         "wso2-kubernetes:entry.tls.generate", "Pulumi.unit.yaml", "both secret_name and generate"),
+    Case("a certificate with no entry", {"entry": {"tls": {"generate": True}}}, "wso2-kubernetes:entry.tls.generate",
+         "Pulumi.unit.yaml", "entry.kind is none"),
+    Case("gateway entry without its Gateway", {"entry": {"kind": "gateway", "host": HOST,
+                                                         "gateway": {"backend_ca_config_map": "ca"}}},
+         "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml", "must name the Gateway it joins"),
+    Case("gateway entry with its own certificate",
+         {"entry": {"kind": "gateway", "host": HOST, "tls": {"secret_name": "t"}, "gateway": GW_REF}},
+         "wso2-kubernetes:entry.tls.secret_name", "Pulumi.unit.yaml", "TLS ends at the Gateway's listener"),
+    Case("gateway entry without the members' CA",
+         {"entry": {"kind": "gateway", "host": HOST, "gateway": {"parent_ref": {"name": "public"}}}},
+         "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml", "must name the CA"),
+    Case("an Ingress dialect nobody speaks", {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True},
+                                                        "ingress": {"dialect": "traefik"}}},
+         "wso2-kubernetes:entry.ingress.dialect", "Pulumi.unit.yaml", "'traefik' is not allowed"),
+    Case("entry host in upper case", {"entry": {"kind": "ingress", "host": "IS.example.com",
+                                                "tls": {"generate": True}}},
+         "wso2-kubernetes:entry.host", "Pulumi.unit.yaml", "is not a lower-case DNS name"),
+    Case("entry host an address", {"entry": {"kind": "ingress", "host": "10.1.2.3", "tls": {"generate": True}}},
+         "wso2-kubernetes:entry.host", "Pulumi.unit.yaml", "is not a lower-case DNS name"),
+    Case("backend CA in the nginx-inc dialect",
+         {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True},
+                    "ingress": {"dialect": "nginx-inc", "backend_ca_secret_name": "ca"}}},
+         "wso2-kubernetes:entry.ingress.backend_ca_secret_name", "Pulumi.unit.yaml", "nginx-inc dialect"),
+    Case("entry kind misspelt", {"entry": {"kind": "ingres"}}, "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml",
+         "'ingres' is not allowed"),
+    Case("a cookie name with a space", {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True},
+                                                  "cookie_name": "my route"}},
+         "wso2-kubernetes:entry.cookie_name", "Pulumi.unit.yaml", "'my route' is not a valid value"),
+]
+
 
 def _merged(config: dict[str, Any], extra: Any) -> dict[str, Any]:
     if not isinstance(extra, dict):

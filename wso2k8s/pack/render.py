@@ -123,8 +123,8 @@ CARBON_XML_PORTS = {
 
 def _carbon_xml(c: Conf, s: Settings) -> bool:
     # A shipped carbon.xml has both commented out (<!--HostName>www.wso2.org</HostName-->).
-    c.set_or_insert("Server/HostName", s.hostname)
-    c.set_or_insert("Server/MgtHostName", s.hostname)
+    c.set_or_insert("Server/HostName", s.public_hostname)  # the entry's host when there is one
+    c.set_or_insert("Server/MgtHostName", s.public_hostname)
     c.set("Server/Ports/Offset", str(s.port_offset))
     for port in s.ports.values():
         if port.name in CARBON_XML_PORTS:
@@ -162,14 +162,16 @@ def _is_http(connector: Element) -> bool:
 
 def _catalina_server_xml(c: Conf, s: Settings) -> bool:
     """Tomcat connectors: 9763 (servlet-http) and 9443 (servlet-https). proxyPort makes the console's
-    redirects use the Service's nodePort, which is where a browser reaches it."""
+    redirects use the port a browser reaches: the Service's nodePort, or behind an entry 443 (https) and 80
+    (http), as WSO2's docs set them for a server behind a proxy."""
     for port_name, https in (("servlet-http", False), ("servlet-https", True)):
         connector = c.one("Server/Service/Connector", _is_https if https else _is_http,
                           "[@scheme='https']" if https else "[not(@scheme='https')]")
         spec = s.port(port_name)
         c.doc.set_attr(connector, "port", str(spec.container_port))
-        if spec.node_port is not None:
-            c.doc.set_attr(connector, "proxyPort", str(spec.node_port), after="port")
+        proxy_port = (443 if https else 80) if s.entry_used else spec.node_port
+        if proxy_port is not None:
+            c.doc.set_attr(connector, "proxyPort", str(proxy_port), after="port")
         else:
             c.doc.remove_attr(connector, "proxyPort")
         if https and connector.get("keystorePass") is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .database_checks import database_problems
+from .entry_checks import entry_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
 from .product_checks import product_problems, with_peers
@@ -338,7 +339,7 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
         if s.shifted(port) > 65535:
             problem(("port_offset",), f"offset {s.port_offset} moves {port.name} ({port.container_port}) "
                     f"to {s.shifted(port)}, above 65535", "use a smaller port_offset")
-        if port.node_port is not None and s.service.type != "NodePort":
+        if port.node_port is not None and s.service.type != "NodePort" and not s.entry_used:
             problem(("ports", name, "node_port"), f"a nodePort needs service.type NodePort, not {s.service.type}",
                     "remove node_port or set service.type: NodePort")
     listening = {s.shifted(p): p.name for p in s.ports.values()}
@@ -398,6 +399,7 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
                 ", or base_image.java.allow_unsupported_version: true to run it on Java 17 knowingly")
     _derived_checks(s, problem, stack)
     database_problems(s, problem)
+    entry_problems(s, problem)
     if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
         problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
                 "set workload.await_ready: false as well when replicas is 0")

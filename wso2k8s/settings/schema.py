@@ -28,10 +28,13 @@ KERNEL_JAVA = {"4.4": (7, 8)}
 # The synthetic pack's server is compiled for Java 17.
 SYNTHETIC_JAVA = 17
 
-# password, passphrase, passwd, a bare `pass` or `…Pass` (keystorePass), secrets, tokens, credentials; not the
-# Pass-Through transport's `passthrough-http`.
-SECRET_NAME_PATTERN = re.compile(r"pass(word|phrase|wd)|(^|[^a-z])pass([^a-z]|$)|pass$|secret|token|credential",
-                                 re.IGNORECASE)
+# A key named like a secret holds one (password, passphrase, passwd, a bare `pass` or `…Pass` as in keystorePass,
+# secret, token, credential); not a key that names an object (`tls.secret_name: my-tls`), an annotation key
+# (`nginx.ingress.kubernetes.io/proxy-ssl-secret`: settings keys have no dots or slashes), nor the Pass-Through
+# transport's `passthrough-http`.
+SECRET_NAME_PATTERN = re.compile(
+    r"^(?!.*_name$)(?!.*[./]).*(pass(word|phrase|wd)|(^|[^a-z])pass([^a-z]|$)|pass$|secret|token|credential)",
+    re.IGNORECASE)
 
 
 class Strict(BaseModel):
@@ -205,6 +208,60 @@ class KubernetesTarget(Strict):
         return value
 
 
+# Kubernetes object names (DNS-1123 subdomains): Secrets, ConfigMaps, Gateways.
+ObjectName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")]
+# An HTTP cookie name (RFC 6265 token), as Gateway API's sessionPersistence accepts it.
+CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,256}$")]
+
+
+class EntryTls(Strict):
+    """The certificate the entry presents for `entry.host`: exactly one of the two."""
+
+    secret_name: ObjectName | None = None  # the user's kubernetes.io/tls Secret in kubernetes.namespace
+    generate: bool = False  # dev: a self-signed certificate for entry.host, key kept as a Pulumi secret
+
+
+class IngressEntry(Strict):
+    class_name: str | None = None  # spec.ingressClassName; None = the cluster's default IngressClass
+    # whose annotations say "cookie affinity" and "the backend speaks HTTPS": ingress-nginx
+    # (nginx.ingress.kubernetes.io/*), haproxy (HAProxy Technologies' controller, haproxy.org/*),
+    # nginx-inc (F5 NGINX Ingress Controller with NGINX Plus, nginx.com/* and nginx.org/*)
+    dialect: Literal["ingress-nginx", "haproxy", "nginx-inc"] = "ingress-nginx"
+    # a Secret with ca.crt that signed the members' certificate: the controller then verifies the backend
+    backend_ca_secret_name: ObjectName | None = None
+    annotations: dict[str, str] = Field(default_factory=dict)  # more, the user's own; they win over ours
+
+
+class GatewayParentRef(Strict):
+    name: ObjectName  # the user's Gateway
+    namespace: DnsLabel | None = None  # None = kubernetes.namespace
+    section_name: ObjectName | None = None  # one listener of it (its HTTPS listener for entry.host)
+
+
+class GatewayEntry(Strict):
+    parent_ref: GatewayParentRef | None = None
+    # BackendTLSPolicy: a ConfigMap with ca.crt that signed the members' certificate (the Gateway checks the
+    # members' 9443 against it and entry.backend_hostname)
+    backend_ca_config_map: ObjectName | None = None
+    # HTTPRoute rules[].sessionPersistence by cookie (Gateway API experimental channel in v1.7.0)
+    session_persistence: bool = True
+
+
+class Entry(Strict):
+    """How users reach the console: the seed's NodePort (none), an Ingress, a Gateway API HTTPRoute, or the
+    program's own edge proxy (a cluster without a controller). With an entry the Service is ClusterIP and
+    carbon.xml/catalina-server.xml name entry.host on 443, so every redirect points at the entry."""
+
+    kind: Literal["none", "ingress", "gateway", "edge"] = "none"
+    host: HostName | None = None  # the external host name (Ingress rule host, HTTPRoute hostname, HostName)
+    tls: EntryTls = Field(default_factory=EntryTls)
+    cookie_name: CookieName = "wso2-route"  # the entry's sticky-session cookie (not the server's JSESSIONID)
+    cookie_samesite: Literal["None", "Lax", "Strict"] = "None"  # None: SSO POSTs from other sites stay sticky
+    backend_hostname: HostName = "localhost"  # the name in the members' certificate (stock keystore: localhost)
+    ingress: IngressEntry = Field(default_factory=IngressEntry)
+    gateway: GatewayEntry = Field(default_factory=GatewayEntry)
+
+
 SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]  # safe in SQL and shell
 MavenCoordinates = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+:[A-Za-z0-9_.-]+$")]
 
@@ -312,6 +369,7 @@ class Settings(Strict):
     service: ServiceSettings
     database: Database
     keystores: Keystores
+    entry: Entry = Field(default_factory=Entry)
     # Conf files of this product (pack paths) rendered beyond the Carbon kernel's, by its product module's
     # editors (wso2k8s/products/<product>.py); a file listed here without an editor is refused by the loader.
     managed_files: list[str] = Field(default_factory=list)
@@ -330,6 +388,19 @@ class Settings(Strict):
     def _named_ports(cls, ports: dict[str, PortSpec]) -> dict[str, PortSpec]:
         """Each port knows its own name (the key), so code can pass one PortSpec around."""
         return {key: port.model_copy(update={"name": key}) for key, port in ports.items()}
+
+    @property
+    def entry_used(self) -> bool:
+        return self.entry.kind != "none"
+
+    @property
+    def public_hostname(self) -> str:
+        """carbon.xml HostName/MgtHostName: the entry's host when there is one."""
+        return (self.entry.host or self.hostname) if self.entry_used else self.hostname
+
+    def node_port(self, port: PortSpec) -> int | None:
+        """The port's nodePort; none behind an entry (the Service is ClusterIP, the ports list unchanged)."""
+        return None if self.entry_used else port.node_port
 
     @property
     def membership_namespace(self) -> str:

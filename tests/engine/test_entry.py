@@ -1,0 +1,153 @@
+"""The entry on the real 1.34 API server (Gateway API CRDs from tools/kubernetes/gateway-api.sh): an Ingress with a
+generated dev certificate, then the same stack moved to a Gateway API HTTPRoute + BackendTLSPolicy; each object
+accepted as the program wrote it, and the running member's conf naming the entry's host on 443. No controller
+acts on these objects here (none can be had offline); the edge proxy's own test drives real traffic.
+Its own stack, namespace and image tags (tests/engine/isolation.py); one member, to stay lean."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from cryptography import x509
+
+from tests.engine.conftest import PROJECT_DIR
+from tests.engine.isolation import cluster_snapshot, differences, free_node_ports
+from tests.engine.stack import ProjectStack, kube_json, kubectl
+
+NAMESPACE = f"wso2k8s-test-entry-{secrets.token_hex(4)}"
+HOST = "is.entry.test"
+CONF = "/home/wso2carbon/wso2is-5.1.0/repository/conf"
+
+
+@pytest.fixture(scope="module")
+def untouched(engines_env: dict[str, str]) -> dict[str, str]:
+    subprocess.run(["bash", str(PROJECT_DIR / "tools/kubernetes/gateway-api.sh")], check=True, env=engines_env)
+    return cluster_snapshot(engines_env, except_namespace=NAMESPACE)
+
+
+@pytest.fixture(scope="module")
+def stack(engines_env: dict[str, str], untouched: dict[str, str],
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
+    s = ProjectStack.create(tmp_path_factory.mktemp("entry"), "entry", engines_env, passphrase=secrets.token_hex(16))
+    s.set_config("profiles", ["default"])
+    s.isolate("wso2is", "5.1.0", NAMESPACE, free_node_ports(engines_env, 4))
+    s.set_config("workload", {"replicas": 1, "java_opts": "-Xms32m -Xmx128m",
+                              "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
+                                            "memory_limit": "512Mi"}})
+    s.set_config("entry", {"kind": "ingress", "host": HOST, "tls": {"generate": True},
+                           "ingress": {"class_name": "nginx"}})
+    s.set_secret("admin_password", f"Adm1n-{secrets.token_hex(4)}")
+    s.set_secret("keystore_password", "wso2carbon")
+    yield s
+    s.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    assert differences(untouched, cluster_snapshot(s.env, except_namespace=NAMESPACE)) == []
+
+
+def _get(stack: ProjectStack, kind: str, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = kube_json(stack.env, "get", kind, name, "-n", NAMESPACE)
+    return result
+
+
+def _exec(stack: ProjectStack, command: str) -> str:
+    pod = kube_json(stack.env, "get", "pods", "-n", NAMESPACE, "-l", "name=wso2is")["items"][0]["metadata"]["name"]
+    return kubectl(stack.env, "exec", "-n", NAMESPACE, pod, "--", "bash", "-c", command).stdout
+
+
+def test_ingress_with_a_generated_certificate_is_accepted(stack: ProjectStack) -> None:
+    started = time.monotonic()
+    stack.up()
+    print(f"\n[entry] up with an Ingress entry (cold images may be cached): {time.monotonic() - started:.1f}s")
+    ingress = _get(stack, "ingress.networking.k8s.io", "wso2is")
+    notes = ingress["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+    assert notes["nginx.ingress.kubernetes.io/session-cookie-name"] == "wso2-route"
+    assert notes["nginx.ingress.kubernetes.io/session-cookie-secure"] == "true"
+    assert notes["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
+    spec = ingress["spec"]
+    assert spec["ingressClassName"] == "nginx"
+    assert spec["tls"] == [{"hosts": [HOST], "secretName": "wso2is-entry-tls"}]
+    backend = spec["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert spec["rules"][0]["host"] == HOST and backend == {"name": "wso2is", "port": {"number": 9443}}
+    service = _get(stack, "service", "wso2is")["spec"]
+    assert service["type"] == "ClusterIP" and all("nodePort" not in p for p in service["ports"])
+    assert [p["port"] for p in service["ports"]] == [9763, 9443, 8000, 10500]  # the ports list as it was
+
+
+def test_the_generated_certificate_names_the_host_and_its_key_is_only_encrypted_in_state(stack: ProjectStack) -> None:
+    secret = _get(stack, "secret", "wso2is-entry-tls")
+    assert secret["type"] == "kubernetes.io/tls"
+    cert = x509.load_pem_x509_certificate(base64.b64decode(secret["data"]["tls.crt"]))
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == [HOST]
+    key = base64.b64decode(secret["data"]["tls.key"]).decode()
+    assert "PRIVATE KEY" in key
+    body = key.splitlines()[1]  # a line of the key's base64: what any plain copy would contain
+    states = [p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json")]
+    export = stack.pulumi("stack", "export").stdout
+    assert states and not any(body in text for text in states) and body not in export
+    assert "BEGIN PRIVATE KEY" not in export and '"ciphertext"' in export
+    assert body in stack.pulumi("stack", "export", "--show-secrets").stdout  # the search could have found it
+
+
+def test_the_running_member_names_the_host_on_443(stack: ProjectStack) -> None:
+    carbon = _exec(stack, f"cat {CONF}/carbon.xml")
+    assert f"<HostName>{HOST}</HostName>" in carbon and f"<MgtHostName>{HOST}</MgtHostName>" in carbon
+    catalina = _exec(stack, f"cat {CONF}/tomcat/catalina-server.xml")
+    assert 'proxyPort="443"' in catalina and 'proxyPort="80"' in catalina
+    assert 'proxyPort="3' not in catalina  # no node port left
+
+
+def test_a_second_up_changes_nothing_not_even_the_certificate(stack: ProjectStack) -> None:
+    steps = [s for s in stack.preview_steps() if s.get("op") not in ("same", None)]
+    assert steps == [], [(s["op"], s.get("urn")) for s in steps]
+
+
+def test_the_same_stack_on_a_gateway_gets_an_httproute_and_a_backend_tls_policy(stack: ProjectStack) -> None:
+    stack.set_config("entry", {"kind": "gateway", "tls": {"generate": False},
+                               "gateway": {"parent_ref": {"name": "public", "namespace": "gateways",
+                                                          "section_name": "https"},
+                                           "backend_ca_config_map": "wso2is-members-ca"}})
+    started = time.monotonic()
+    stack.up()
+    print(f"\n[entry] ingress -> gateway: {time.monotonic() - started:.1f}s")
+    route = _get(stack, "httproute.gateway.networking.k8s.io", "wso2is")
+    assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+    assert route["spec"]["hostnames"] == [HOST]
+    assert route["spec"]["parentRefs"] == [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                                            "name": "public", "namespace": "gateways", "sectionName": "https"}]
+    rule = route["spec"]["rules"][0]
+    assert rule["backendRefs"][0]["name"] == "wso2is" and rule["backendRefs"][0]["port"] == 9443
+    # kept by the API server (the experimental channel's schema has it; a standard one would prune it)
+    assert rule["sessionPersistence"]["type"] == "Cookie"
+    assert rule["sessionPersistence"]["cookie"]["name"] == "wso2-route"
+    policy = _get(stack, "backendtlspolicy.gateway.networking.k8s.io", "wso2is")
+    assert policy["spec"]["targetRefs"] == [{"group": "", "kind": "Service", "name": "wso2is",
+                                             "sectionName": "servlet-https"}]
+    assert policy["spec"]["validation"]["hostname"] == "localhost"
+    assert policy["spec"]["validation"]["caCertificateRefs"][0]["name"] == "wso2is-members-ca"
+    gone = kubectl(stack.env, "get", "ingress", "wso2is", "-n", NAMESPACE, check=False)
+    assert gone.returncode != 0 and "NotFound" in gone.stderr  # the Ingress went with the kind
+    assert kubectl(stack.env, "get", "secret", "wso2is-entry-tls", "-n", NAMESPACE, check=False).returncode != 0
+
+
+def test_the_api_server_refuses_what_the_crd_forbids(stack: ProjectStack) -> None:
+    """The accepted objects above were checked against a real schema: a cookie type without its cookie is not."""
+    bad = ('{"apiVersion":"gateway.networking.k8s.io/v1","kind":"HTTPRoute","metadata":{"name":"bad","namespace":"'
+           + NAMESPACE + '"},"spec":{"rules":[{"backendRefs":[{"name":"wso2is","port":9443}],'
+           '"sessionPersistence":{"type":"Cookie"}}]}}')
+    proc = subprocess.run(["kubectl", "apply", "--dry-run=server", "-f", "-"], input=bad, text=True,
+                          capture_output=True, env=stack.env)
+    assert proc.returncode != 0 and "cookie must be specified for Cookie type" in proc.stderr
+
+
+def test_destroy_removes_the_entry(stack: ProjectStack) -> None:
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    gone = kubectl(stack.env, "get", "namespace", NAMESPACE, check=False)
+    assert gone.returncode != 0 or kube_json(stack.env, "get", "namespace", NAMESPACE)["status"]["phase"] \
+        == "Terminating"
