@@ -178,8 +178,14 @@ def test_the_embedded_server_its_schema_job_and_members_after_it(tmp_path: Path,
         assert len(svc) == 1 and svc[0].inputs["spec"]["ports"][0]["port"] == 5432
         job = mocks.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
         assert job["containers"][0]["command"] == ["/usr/local/bin/schema.sh"]
-        schema = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]["schema.sql"]
-        assert "CREATE TABLE REG_CLUSTER_LOCK" in schema and "CREATE TABLE UM_USER (" in schema
+        scripts = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]
+        assert set(scripts) == {"dbscripts-postgresql.sql", "dbscripts-identity-postgresql.sql"}
+        assert "CREATE TABLE REG_CLUSTER_LOCK" in scripts["dbscripts-postgresql.sql"]
+        assert "CREATE TABLE UM_USER (" in scripts["dbscripts-postgresql.sql"]
+        env = {e["name"]: e.get("value") for e in job["containers"][0]["env"]}
+        # Both scripts into the shared database, each skipped when its first table is there.
+        assert env["SCHEMAS"] == ("wso2carbon_db dbscripts/postgresql.sql reg_cluster_lock\n"
+                                  "wso2carbon_db dbscripts/identity/postgresql.sql idn_base_table\n")
         rc = mocks.one("kubernetes:core/v1:ReplicationController")
         member = rc.inputs["spec"]["template"]["spec"]
         assert member["hostAliases"] == [{"ip": "10.0.0.99", "hostnames": ["wso2is-db"]}]

@@ -18,7 +18,13 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
-from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
+from .datasources import (
+    PASSWORD_SECRET,
+    edit_identity_datasource,
+    edit_master_datasources,
+    edit_registry,
+    edit_user_store,
+)
 from .errors import RenderError
 from .scheme_jar import membership_parameters
 from .xmltext import Element, XmlText
@@ -169,6 +175,7 @@ def _identity_xml(c: Conf, s: Settings) -> bool:
     # IS 5.1.0 spells it "ThirftBasedEntitlementConfig" (sic).
     c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password",
           secret_token("keystore_password"))
+    edit_identity_datasource(c, s)  # JDBCPersistenceManager: the identity database's own datasource, if any
     return True
 
 
@@ -189,4 +196,5 @@ EDITORS: dict[str, Editor] = {
     "repository/conf/identity/identity.xml": _identity_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
     "repository/conf/datasources/master-datasources.xml": edit_master_datasources,
+    "repository/conf/registry.xml": edit_registry,
 }
