@@ -4,8 +4,8 @@
   storage      a local PersistentVolume under $WSO2K8S_STATE/volumes on the local cluster's node (or a claim of
                the user's storage class): the data outlives the pod
   StatefulSet  one pod, non-root, Pod Security `restricted`; Service `<name>-db` on 5432
-  schema Job   the pack's own dbscripts/<type>.sql, once (it checks the marker table first); the members depend
-               on it, so they start on a complete schema
+  schema Job   the pack's own dbscripts (<type>.sql, identity/<type>.sql) once per database (each checks its
+               marker table first); the members depend on it, so they start on a complete schema
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ class EmbeddedDatabaseArgs:
     storage: str
     storage_class: str | None  # None: a local PersistentVolume on the local cluster
     resources: Resources
-    schema_file: str  # dbscripts/<type>.sql
 
 
 class EmbeddedDatabase(pulumi.ComponentResource):
@@ -103,12 +102,13 @@ class EmbeddedDatabase(pulumi.ComponentResource):
                                   secret_volume],
                   }}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret, self.claim]))
-        # The schema, once: a new Job (auto-named) only when the script or the image changes; it does nothing
-        # when the marker table is there, so a second `up`, a new member or a rollout never re-runs it.
+        # The schemas, once per database: a new Job (auto-named) only when a script, the list or the image
+        # changes; each script is skipped when its marker table is there, so a second `up`, a new member or a
+        # rollout never re-runs one.
+        schemas = args.context.schemas
         script = k8s.core.v1.ConfigMap(
             f"{name}-schema", metadata={"namespace": args.namespace, "labels": labels},
-            data={"schema.sql": args.context.schema_sql}, opts=child)
-        schema_name = args.schema_file.rpartition("/")[2]
+            data={x.key: x.sql for x in schemas}, opts=child)
         self.schema_job = k8s.batch.v1.Job(
             f"{name}-schema",
             metadata={"namespace": args.namespace, "labels": labels},
@@ -119,14 +119,16 @@ class EmbeddedDatabase(pulumi.ComponentResource):
                 "containers": [{
                     "name": "schema", "image": image.ref, "imagePullPolicy": "IfNotPresent",
                     "command": ["/usr/local/bin/schema.sh"],
-                    "env": [*env, {"name": "DB_HOST", "value": args.service_name},
+                    "env": [{"name": "DB_USER", "value": args.username},
+                            {"name": "DB_HOST", "value": args.service_name},
                             {"name": "DB_PORT", "value": str(PORT)},
-                            {"name": "SCHEMA_FILE", "value": f"/schema/{schema_name}"}],
+                            {"name": "SCHEMA_DIR", "value": "/schema"},
+                            {"name": "SCHEMAS", "value": "".join(f"{x.database} {x.file} {x.marker}\n"
+                                                                 for x in schemas)}],
                     "securityContext": _container_security(),
                     "volumeMounts": [secret_mount, {"name": "schema", "mountPath": "/schema", "readOnly": True}],
                 }],
-                "volumes": [secret_volume, {"name": "schema", "configMap": {
-                    "name": script.metadata.name, "items": [{"key": "schema.sql", "path": schema_name}]}}],
+                "volumes": [secret_volume, {"name": "schema", "configMap": {"name": script.metadata.name}}],
             }}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.server, self.service]))
         self.cluster_ip = self.service.spec.apply(lambda spec: spec.cluster_ip)

@@ -146,8 +146,7 @@ def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str
         service_name=f"{s.name}-db", namespace=s.kubernetes.namespace, labels=db_labels, context=context,
         image_name=registry.image_name(emb.image.name, emb.image.tag), registry=registry, build=s.image_build,
         user_id=emb.user_id, database=s.database.name, username=s.database.username, password=password,
-        storage=emb.storage, storage_class=emb.storage_class, resources=emb.resources,
-        schema_file=context.schema_file), opts=scoped)
+        storage=emb.storage, storage_class=emb.storage_class, resources=emb.resources), opts=scoped)
 
 
 def _registry(s: Settings, password: str | None) -> RegistryTarget:

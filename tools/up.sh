@@ -2,7 +2,7 @@
 # The main job: everything from a fresh machine to the WSO2 IS cluster answering on node port 32002.
 #   bash tools/up.sh [stack]        (default: dev)
 # Sets up what is missing (venv, Docker, base OS image, registry, local cluster, Pulumi toolchain), gives the
-# dev stack a random admin password and the stock keystore's password, runs `pulumi up`, waits for the
+# dev stack a random admin and database password and the stock keystore's password, runs `pulumi up`, waits for the
 # console, prints its URL and the member count. A second run changes nothing and takes seconds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +17,10 @@ if [ "$STACK" = dev ]; then  # the demo stack's own secrets; other stacks set th
   if ! P config get wso2-kubernetes:admin_password >/dev/null 2>&1; then
     step "setting a random wso2-kubernetes:admin_password (secret) for the dev stack"
     head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret wso2-kubernetes:admin_password >/dev/null
+  fi
+  if ! P config get wso2-kubernetes:database_password >/dev/null 2>&1; then  # the embedded database's user
+    step "setting a random wso2-kubernetes:database_password (secret) for the dev stack"
+    head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret wso2-kubernetes:database_password >/dev/null
   fi
   # The synthetic pack's keystores carry the stock password, like a shipped pack's, and the program refuses a
   # keystore_password that does not open them; per-stack keystores come later. Compared, not rewritten, so a

@@ -87,11 +87,11 @@ def test_up_creates_the_schema_once_and_members_share_users(stack: ProjectStack)
     jobs = kube_json(env, "get", "jobs", "-n", NAMESPACE)["items"]
     assert len(jobs) == 1 and jobs[0]["status"].get("succeeded") == 1
     log = kubectl(env, "logs", "-n", NAMESPACE, f"job/{jobs[0]['metadata']['name']}").stdout
-    created = re.search(r"schema created from postgresql\.sql: (\d+) tables in (\d+) ms", log)
-    assert created, log
-    print(f"\n[numbers] cold up with the database: {seconds:.0f} s; schema: {created.group(1)} tables in "
-          f"{created.group(2)} ms")
-    assert int(created.group(1)) >= 8
+    created = re.findall(r"schema created in wso2carbon_db from (dbscripts/\S+): (\d+) tables in (\d+) ms", log)
+    assert [c[0] for c in created] == ["dbscripts/postgresql.sql", "dbscripts/identity/postgresql.sql"], log
+    print(f"\n[numbers] cold up with the database: {seconds:.0f} s; schema: "
+          + ", ".join(f"{f} {n} tables in {ms} ms" for f, n, ms in created))
+    assert int(created[0][1]) >= 8
 
     # The members read the rendered datasource: the password token was replaced, the driver loaded.
     a, b = _members(env)
@@ -118,10 +118,12 @@ def test_up_creates_the_schema_once_and_members_share_users(stack: ProjectStack)
     print(f"[numbers] warm up: {seconds:.0f} s")
     # The schema script run again finds the schema and does nothing (what a new Job would do).
     db = _pods(env, DATABASE)[0]["metadata"]["name"]
+    schemas = "wso2carbon_db dbscripts/postgresql.sql reg_cluster_lock\n" \
+              "wso2carbon_db dbscripts/identity/postgresql.sql idn_base_table\n"
     again = kubectl(env, "exec", "-n", NAMESPACE, db, "--", "env", "DB_HOST=127.0.0.1", "DB_PORT=5432",
-                    "DB_NAME=wso2carbon_db", "DB_USER=wso2carbon", "SCHEMA_FILE=/nonexistent",
+                    "DB_USER=wso2carbon", "SCHEMA_DIR=/nonexistent", f"SCHEMAS={schemas}",
                     "/usr/local/bin/schema.sh").stdout
-    assert "schema already present" in again
+    assert again.count("schema already present") == 2 and "created" not in again
 
 
 def test_users_survive_deleting_both_members(stack: ProjectStack) -> None:
@@ -134,6 +136,15 @@ def test_users_survive_deleting_both_members(stack: ProjectStack) -> None:
     wait_until(lambda: (len(p := _pods(env, MEMBERS)) == 2 and all(_ready(x) for x in p)
                         and not old & {x["metadata"]["name"] for x in p}), 300, "two new ready members")
     assert all(_user_exists(env, m, user) for m in _members(env))
+    # A rollout (a rendered setting changes: new image, new RC ready, old one deleted) keeps them too.
+    old = set(_members(env))
+    stack.set_config("workload", {"replicas": 2, "java_opts": "-Xms32m -Xmx120m",
+                                  "resources": {"cpu_request": "100m", "memory_request": "128Mi", "cpu_limit": "1",
+                                                "memory_limit": "512Mi"}})
+    stack.up()
+    wait_until(lambda: _all_ready(env) and not old & set(_members(env)), 300, "two rolled members")
+    assert all(_user_exists(env, m, user) for m in _members(env))
+    assert len(kube_json(env, "get", "jobs", "-n", NAMESPACE)["items"]) == 1  # no schema Job on a rollout
 
 
 def _all_ready(env: dict[str, str]) -> bool:
@@ -166,11 +177,15 @@ def test_with_the_database_down_members_go_unready_and_recover(stack: ProjectSta
     # The members notice: they log it and leave the Service's endpoints (readiness), without restarting.
     wait_until(lambda: not any(_ready(p) for p in _pods(env, MEMBERS)), 120, "members to go unready")
     print(f"\n[numbers] database down: members unready after {time.monotonic() - started:.0f} s")
-    assert "Datasource WSO2_CARBON_DB is unreachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
+    assert "wso2k8s-db: Datasource WSO2_CARBON_DB is unreachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
+    status, _ = _http(env, a, "GET /carbon/admin/login.jsp HTTP/1.0\r\n\r\n")  # what the readiness probe gets
+    script = 'exec 3<>/dev/tcp/127.0.0.1/9763; printf "GET /carbon/admin/login.jsp HTTP/1.0\r\n\r\n" >&3; cat <&3'
+    body = kubectl(env, "exec", "-n", NAMESPACE, a, "--", "bash", "-c", script).stdout
+    assert status == 503 and "wso2k8s-db: Datasource WSO2_CARBON_DB is unreachable (jdbc:postgresql://" in body, body
     started = time.monotonic()
     kubectl(env, "scale", "statefulset", "wso2is-db", "-n", NAMESPACE, "--replicas=1")
     wait_until(lambda: _all_ready(env), 300, "members ready again")
     print(f"[numbers] database back: members ready again after {time.monotonic() - started:.0f} s")
     restarts = [c["restartCount"] for p in _pods(env, MEMBERS) for c in p["status"]["containerStatuses"]]
     assert restarts == [0, 0], restarts  # liveness is a TCP check while the database is enabled
-    assert "Datasource WSO2_CARBON_DB is reachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
+    assert "wso2k8s-db: Datasource WSO2_CARBON_DB is reachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout

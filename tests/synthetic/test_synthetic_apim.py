@@ -27,7 +27,9 @@ def apim_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _configured(zip_path: Path, where: Path, profile: str) -> Path:
     home = extract_pack(zip_path, where)
     settings = next(s for s in stack_settings(product="wso2am", version="1.10.0", profiles=PROFILES,
-                                              clustering={"enabled": False}).profiles if s.profile == profile)
+                                              clustering={"enabled": False},
+                                              keystores={"mode": "stock"}).profiles  # the pack's own keystore here
+                    if s.profile == profile)
     for item in render_conf(settings, home):
         content = item.content.replace(secret_token("keystore_password").encode(), STOCK_KEYSTORE_PASSWORD.encode())
         (home / item.path).write_bytes(content.replace(secret_token("admin_password").encode(), b"admin"))

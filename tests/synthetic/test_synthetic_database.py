@@ -17,13 +17,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.synthetic.synthetic_helpers import wait_until
 from tests.unit.helpers import PROJECT_DIR, stack_settings
+from wso2k8s.pack.database_context import schema_scripts
 from wso2k8s.pack.jdbc import place_driver
 from wso2k8s.pack.render import TEMPLATES, render_conf, secret_names
+from wso2k8s.settings.schema import Settings
 from wso2k8s.synthetic.pack import extract_pack
 from wso2k8s.synthetic.runner import ServerProcess, pick_free_offset, ports_for
 
@@ -78,11 +81,17 @@ class Postgres:
             self.proc.wait(30)
             self.proc = None
 
-    def schema(self, source: Path) -> str:
-        sql = self.root / source.name  # where the postgres user can read it
-        shutil.copyfile(source, sql)
-        sql.chmod(0o644)
-        env = {**self.env, "DB_HOST": "127.0.0.1", "DB_PORT": str(self.port), "SCHEMA_FILE": str(sql)}
+    def schema(self, s: Settings, pack_root: Path) -> str:
+        """schema.sh as the Job runs it: the scripts schema_scripts() picks, mounted by key."""
+        scripts = self.root / "schema"  # where the postgres user can read them
+        scripts.mkdir(exist_ok=True)
+        schemas = schema_scripts(s, pack_root)
+        for x in schemas:
+            (scripts / x.key).write_text(x.sql, encoding="utf-8")
+            (scripts / x.key).chmod(0o644)
+        scripts.chmod(0o755)
+        env = {**self.env, "DB_HOST": "127.0.0.1", "DB_PORT": str(self.port), "SCHEMA_DIR": str(scripts),
+               "SCHEMAS": "".join(f"{x.database} {x.file} {x.marker}\n" for x in schemas)}
         return subprocess.run(self._as_postgres("env", *[f"{k}={v}" for k, v in env.items()], "bash",
                                                 str(SCRIPTS / "schema.sh")),
                               check=True, capture_output=True, text=True).stdout
@@ -100,10 +109,15 @@ def postgres() -> Iterator[Postgres]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _member(pack_zip: Path, tmp_path: Path, name: str, port: int) -> ServerProcess:
+def _settings(port: int, **database: Any) -> Settings:
+    return stack_settings(clustering={"enabled": False}, database_password=DB_PASSWORD, database={
+        "enabled": True, "external": True, "host": "127.0.0.1", "port": port, **database}).profiles[0]
+
+
+def _member(pack_zip: Path, tmp_path: Path, name: str, port: int, db_password: str = DB_PASSWORD,
+            **database: Any) -> ServerProcess:
     home = extract_pack(pack_zip, tmp_path / name)
-    s = stack_settings(clustering={"enabled": False}, database_password=DB_PASSWORD, database={
-        "enabled": True, "external": True, "host": "127.0.0.1", "port": port}).profiles[0]
+    s = _settings(port, **database)
     conf_files = []
     for item in render_conf(s, home):
         (home / item.path).write_bytes(item.content)
@@ -113,7 +127,7 @@ def _member(pack_zip: Path, tmp_path: Path, name: str, port: int) -> ServerProce
     secrets = tmp_path / f"{name}-secrets"
     secrets.mkdir()
     values = {"admin_password": ADMIN_PASSWORD, "keystore_password": KEYSTORE_PASSWORD,
-              "database_password": DB_PASSWORD}
+              "database_password": db_password}
     for secret in secret_names(s):
         (secrets / secret).write_text(values[secret], encoding="utf-8")
     entrypoint = tmp_path / f"{name}-entrypoint.sh"
@@ -145,9 +159,12 @@ def _call(server: ServerProcess, path: str, form: str | None = None) -> int:
 
 def test_two_members_share_users_and_recover_from_a_database_outage(postgres: Postgres, pack_zip: Path,
                                                                       tmp_path: Path) -> None:
-    sql = extract_pack(pack_zip, tmp_path / "schema-source") / "dbscripts/postgresql.sql"  # the pack's own
-    assert "schema created from postgresql.sql: 8 tables" in postgres.schema(sql)
-    assert "schema already present" in postgres.schema(sql)  # a second run changes nothing
+    source = extract_pack(pack_zip, tmp_path / "schema-source")  # the pack's own dbscripts
+    created = postgres.schema(_settings(postgres.port), source)
+    assert "schema created in wso2carbon_db from dbscripts/postgresql.sql: 8 tables" in created
+    assert "schema created in wso2carbon_db from dbscripts/identity/postgresql.sql: 3 tables" in created
+    again = postgres.schema(_settings(postgres.port), source)  # a second run changes nothing
+    assert "created" not in again and again.count("schema already present") == 2
 
     a = _member(pack_zip, tmp_path, "a", postgres.port)
     b = _member(pack_zip, tmp_path, "b", postgres.port)
@@ -173,7 +190,9 @@ def test_two_members_share_users_and_recover_from_a_database_outage(postgres: Po
         wait_until(lambda: _call(a, "/carbon/admin/login.jsp") == 503 and _call(b, "/carbon/admin/login.jsp") == 503,
                    30, what="both members to report the database down")
         down = time.monotonic() - started
-        assert "Datasource WSO2_CARBON_DB is unreachable" in a.output()
+        assert "wso2k8s-db: Datasource WSO2_CARBON_DB is unreachable" in a.output()
+        assert _body(a, "/carbon/admin/login.jsp").startswith(
+            "wso2k8s-db: Datasource WSO2_CARBON_DB is unreachable (jdbc:postgresql://127.0.0.1:")
         assert _call(b, "/synthetic/users/alice") == 503
         postgres.start()
         started = time.monotonic()
@@ -186,3 +205,58 @@ def test_two_members_share_users_and_recover_from_a_database_outage(postgres: Po
     finally:
         a.stop()
         b.stop()
+
+
+def _body(server: ServerProcess, path: str) -> str:
+    url = f"http://127.0.0.1:{ports_for(server.offset)['http']}{path}"  # type: ignore[attr-defined]
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return str(response.read().decode())
+    except urllib.error.HTTPError as err:
+        return str(err.read().decode())
+
+
+def test_each_database_on_its_own_datasource(postgres: Postgres, pack_zip: Path, tmp_path: Path) -> None:
+    """The user store and the identity data in their own databases, the registry's mounts in a third: the
+    schema goes where each belongs, the member watches all four datasources and keeps users in WSO2_USER_DB."""
+    own = {"databases": {"user_store": {"name": "wso2user_db"}, "identity": {"name": "wso2identity_db"},
+                         "registry": {"name": "wso2reg_db", "pool": {"max_active": 5}}}}
+    source = extract_pack(pack_zip, tmp_path / "schema-source")
+    created = postgres.schema(_settings(postgres.port, **own), source)
+    for db, script in (("wso2carbon_db", "postgresql"), ("wso2reg_db", "postgresql"), ("wso2user_db", "postgresql"),
+                       ("wso2identity_db", "identity/postgresql")):
+        assert f"database {db} created" in created or db == "wso2carbon_db", created
+        assert f"schema created in {db} from dbscripts/{script}.sql" in created, created
+    assert "wso2carbon_db from dbscripts/identity" not in created  # the identity data is elsewhere
+
+    a = _member(pack_zip, tmp_path, "a", postgres.port, **own)
+    try:
+        wait_until(lambda: _call(a, "/carbon/admin/login.jsp") == 200, 30, what="the member ready")
+        assert _call(a, "/synthetic/users", "username=carol&password=Car0l-pass") == 201
+        out = a.output()
+        for name in ("WSO2_CARBON_DB", "WSO2_USER_DB", "WSO2_REG_DB", "WSO2_IDENTITY_DB"):
+            assert f"wso2k8s-db: Datasource {name} is reachable" in out, out
+        assert "User carol added to WSO2_USER_DB" in out
+        rows = subprocess.run(postgres._as_postgres(
+            "env", f"PGPASSWORD={DB_PASSWORD}", "psql", "-X", "-tA", "-h", "127.0.0.1", "-p", str(postgres.port),
+            "-U", "wso2carbon", "-d", "wso2user_db", "-c", "SELECT UM_USER_NAME FROM UM_USER"),
+            check=True, capture_output=True, text=True).stdout.split()
+        assert rows == ["carol"]
+    finally:
+        a.stop()
+
+
+def test_a_wrong_database_password_keeps_the_member_unready_with_the_servers_own_words(
+        postgres: Postgres, pack_zip: Path, tmp_path: Path) -> None:
+    postgres.schema(_settings(postgres.port), extract_pack(pack_zip, tmp_path / "schema-source"))
+    a = _member(pack_zip, tmp_path, "a", postgres.port, db_password="not-the-password")
+    try:
+        wait_until(lambda: "wso2k8s-db:" in a.output(), 30, what="the member to log the datasource")
+        assert _call(a, "/carbon/admin/login.jsp") == 503
+        body = _body(a, "/carbon/admin/login.jsp")
+        assert body.startswith("wso2k8s-db: Datasource WSO2_CARBON_DB is unreachable"), body
+        assert 'password authentication failed for user "wso2carbon"' in body  # PostgreSQL's own text
+        assert 'password authentication failed for user "wso2carbon"' in a.output()
+        assert "not-the-password" not in a.output() + body
+    finally:
+        a.stop()

@@ -178,8 +178,14 @@ def test_the_embedded_server_its_schema_job_and_members_after_it(tmp_path: Path,
         assert len(svc) == 1 and svc[0].inputs["spec"]["ports"][0]["port"] == 5432
         job = mocks.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]
         assert job["containers"][0]["command"] == ["/usr/local/bin/schema.sh"]
-        schema = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]["schema.sql"]
-        assert "CREATE TABLE REG_CLUSTER_LOCK" in schema and "CREATE TABLE UM_USER (" in schema
+        scripts = mocks.one("kubernetes:core/v1:ConfigMap").inputs["data"]
+        assert set(scripts) == {"dbscripts-postgresql.sql", "dbscripts-identity-postgresql.sql"}
+        assert "CREATE TABLE REG_CLUSTER_LOCK" in scripts["dbscripts-postgresql.sql"]
+        assert "CREATE TABLE UM_USER (" in scripts["dbscripts-postgresql.sql"]
+        env = {e["name"]: e.get("value") for e in job["containers"][0]["env"]}
+        # Both scripts into the shared database, each skipped when its first table is there.
+        assert env["SCHEMAS"] == ("wso2carbon_db dbscripts/postgresql.sql reg_cluster_lock\n"
+                                  "wso2carbon_db dbscripts/identity/postgresql.sql idn_base_table\n")
         rc = mocks.one("kubernetes:core/v1:ReplicationController")
         member = rc.inputs["spec"]["template"]["spec"]
         assert member["hostAliases"] == [{"ip": "10.0.0.99", "hostnames": ["wso2is-db"]}]
@@ -253,3 +259,68 @@ def test_the_local_volume_directory_is_made_once_and_then_left_alone(tmp_path: P
     path.chmod(0o2770)  # what kubelet's fsGroup handling leaves
     local_volume_dir("ns", "wso2is-db", os.getuid())
     assert path.stat().st_mode & 0o7777 == 0o2770
+
+
+# --------------------------------------------------------------------------- one database per use
+
+OWN = {"user_store": {"name": "wso2user_db"}, "identity": {"name": "wso2identity_db"},
+       "registry": {"name": "wso2reg_db", "pool": {"max_active": 5}}}
+
+
+def test_each_database_on_its_own_datasource_changes_only_the_pointer_to_it(pack: Path) -> None:
+    rendered = {r.path: r for r in render_conf(_settings(databases=OWN), pack)}
+    shared = {r.path: r for r in render_conf(_settings(), pack)}
+    # user-mgt.xml and identity.xml: one line each beyond what the shared database changes.
+    for path, line in ((f"{CONF}/user-mgt.xml", '<Property name="dataSource">jdbc/WSO2UserDB</Property>'),
+                       (f"{CONF}/identity/identity.xml", "<Name>jdbc/WSO2IdentityDB</Name>")):
+        removed, added = _diff(shared[path].content, rendered[path].content,
+                               "iso-8859-1" if "identity" in path else "utf-8")
+        assert [a.strip() for a in added] == [line] and len(removed) == 1 and "WSO2CarbonDB" in removed[0]
+    # registry.xml: only added lines (dbConfig, remoteInstance, two mounts); the local registry stays shared.
+    removed, added = _diff((pack / CONF / "registry.xml").read_bytes(), rendered[f"{CONF}/registry.xml"].content,
+                           "iso-8859-1")
+    assert removed == []
+    registry = etree.fromstring(rendered[f"{CONF}/registry.xml"].content)
+    assert registry.findtext("dbConfig[@name='wso2registry']/dataSource") == "jdbc/WSO2CarbonDB"
+    assert registry.findtext("dbConfig[@name='WSO2_REG_DB']/dataSource") == "jdbc/WSO2RegDB"
+    assert registry.findtext("remoteInstance/dbConfig") == "WSO2_REG_DB"
+    assert [(m.get("path"), m.findtext("instanceId")) for m in registry.findall("mount")] == [
+        ("/_system/config", "WSO2_REG_DB"), ("/_system/governance", "WSO2_REG_DB")]
+    # master-datasources.xml: three datasources added after WSO2_CARBON_DB, which changes as before.
+    removed, added = _diff(shared[DATASOURCES].content, rendered[DATASOURCES].content, "utf-8")
+    assert removed == []
+    root = etree.fromstring(rendered[DATASOURCES].content)
+    names = [d.findtext("name") for d in root.iter("datasource")]
+    assert names == ["WSO2_CARBON_DB", "WSO2_REG_DB", "WSO2_USER_DB", "WSO2_IDENTITY_DB", "WSO2_METRICS_DB"]
+    user = next(d for d in root.iter("datasource") if d.findtext("name") == "WSO2_USER_DB")
+    assert user.findtext("jndiConfig/name") == "jdbc/WSO2UserDB"
+    assert user.findtext("definition/configuration/url") == "jdbc:postgresql://wso2is-db:5432/wso2user_db"
+    assert user.findtext("definition/configuration/password") == secret_token("database_password")
+    reg = next(d for d in root.iter("datasource") if d.findtext("name") == "WSO2_REG_DB")
+    assert reg.findtext("definition/configuration/maxActive") == "5"  # its own pool option
+    assert reg.findtext("definition/configuration/maxWait") == "60000"  # the shared one's
+
+
+def test_without_overrides_registry_and_identity_stay_as_shipped(pack: Path) -> None:
+    rendered = {r.path: r for r in render_conf(_settings(), pack)}
+    assert rendered[f"{CONF}/registry.xml"].content == (pack / CONF / "registry.xml").read_bytes()
+    assert b"<Name>jdbc/WSO2CarbonDB</Name>" in rendered[f"{CONF}/identity/identity.xml"].content
+
+
+def test_an_external_database_per_use_keeps_its_own_host_user_and_port(pack: Path) -> None:
+    s = _settings(type="mysql", external=True, host="db.example.com",
+                  databases={"identity": {"host": "idp.example.com", "port": 3307, "username": "idp"}})
+    root = etree.fromstring({r.path: r for r in render_conf(s, pack)}[DATASOURCES].content)
+    idp = next(d for d in root.iter("datasource") if d.findtext("name") == "WSO2_IDENTITY_DB")
+    assert idp.findtext("definition/configuration/url").startswith("jdbc:mysql://idp.example.com:3307/wso2carbon_db")
+    assert idp.findtext("definition/configuration/username") == "idp"
+
+
+def test_the_schema_goes_to_each_database_once(tmp_path: Path) -> None:
+    from wso2k8s.pack.database_context import schema_scripts
+
+    s = _settings(databases={"user_store": {"name": "wso2user_db"}, "identity": {"name": "wso2user_db"}})
+    got = [(x.database, x.file, x.marker) for x in schema_scripts(s, TEMPLATE)]
+    assert got == [("wso2carbon_db", "dbscripts/postgresql.sql", "reg_cluster_lock"),
+                   ("wso2user_db", "dbscripts/postgresql.sql", "reg_cluster_lock"),
+                   ("wso2user_db", "dbscripts/identity/postgresql.sql", "idn_base_table")]

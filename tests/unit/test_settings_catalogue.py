@@ -499,6 +499,25 @@ CASES += [
                                                         "database_password": "x"},
          "wso2-kubernetes:database.driver.sha256", "Pulumi.unit.yaml", "has sha256",
          setup=lambda p: p.write("jars/d.jar", "not the trusted jar")),
+    # per-database overrides (database.databases.<registry|user_store|identity>)
+    Case("an unknown database of the product", {"database": {**DB_ON, "databases": {"users": {"name": "u"}}},
+                                               "database_password": "x"},
+         "wso2-kubernetes:database.databases.users", "Pulumi.unit.yaml", "unknown key 'users'"),
+    Case("a user store database that is not an SQL name",
+         {"database": {**DB_ON, "databases": {"user_store": {"name": "user-db"}}}, "database_password": "x"},
+         "wso2-kubernetes:database.databases.user_store.name", "Pulumi.unit.yaml", "'user-db' is not a valid value"),
+    Case("another host for one database on the embedded server",
+         {"database": {**DB_ON, "databases": {"identity": {"host": "idp-db.example.com"}}}, "database_password": "x"},
+         "wso2-kubernetes:database.databases.identity.host", "Pulumi.unit.yaml", "the embedded server"),
+    Case("another user for one database on the embedded server",
+         {"database": {**DB_ON, "databases": {"registry": {"username": "reg"}}}, "database_password": "x"},
+         "wso2-kubernetes:database.databases.registry.username", "Pulumi.unit.yaml", "one address and one user"),
+    Case("a pool option of one database out of range",
+         {"database": {**DB_ON, "databases": {"user_store": {"pool": {"max_active": 0}}}}, "database_password": "x"},
+         "wso2-kubernetes:database.databases.user_store.pool.max_active", "Pulumi.unit.yaml", "0 is out of range"),
+    Case("a password for one database in plain config",
+         {"database": {**DB_ON, "databases": {"user_store": {"password": "plain"}}}, "database_password": "x"},
+         "wso2-kubernetes:database.databases.user_store.password", "Pulumi.unit.yaml", "secret in plain text"),
 ]
 
 # the entry (settings `entry`): combinations that cannot work are refused with the fix

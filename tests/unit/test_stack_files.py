@@ -11,6 +11,8 @@ from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, PROJECT_DIR
 from wso2k8s.settings import load_stack_settings
 
 STACK_FILES = sorted(PROJECT_DIR.glob("Pulumi.*.yaml"))
+TEST_SECRETS = {"admin_password": ADMIN_PASSWORD, "keystore_password": KEYSTORE_PASSWORD,
+                "registry_password": "unit-registry", "database_password": "unit-database"}
 
 
 def _config(path: Path) -> dict[str, object]:
@@ -25,10 +27,7 @@ def _config(path: Path) -> dict[str, object]:
 @pytest.mark.parametrize("path", STACK_FILES, ids=[p.name for p in STACK_FILES])
 def test_stack_file_is_valid(path: Path) -> None:
     stack = path.name.split(".")[1]
-    values = {**_config(path), "admin_password": ADMIN_PASSWORD, "keystore_password": KEYSTORE_PASSWORD,
-              "registry_password": "unit-registry"}
-    settings = load_stack_settings(PROJECT_DIR, stack, values,
-                                   {"admin_password", "keystore_password", "registry_password"})
+    settings = load_stack_settings(PROJECT_DIR, stack, {**_config(path), **TEST_SECRETS}, set(TEST_SECRETS))
     data = yaml.safe_load(path.read_text())["config"]
     assert [s.profile for s in settings.profiles] == data["wso2-kubernetes:profiles"]  # each one loaded
 
@@ -36,10 +35,8 @@ def test_stack_file_is_valid(path: Path) -> None:
 def test_environments_differ_in_what_environments_differ_in() -> None:
     loaded = {}
     for name in ("dev", "staging", "prod"):
-        values = {**_config(PROJECT_DIR / f"Pulumi.{name}.yaml"), "admin_password": ADMIN_PASSWORD,
-                  "keystore_password": KEYSTORE_PASSWORD, "registry_password": "unit-registry"}
-        loaded[name] = load_stack_settings(PROJECT_DIR, name, values,
-                                           {"admin_password", "keystore_password", "registry_password"}).profiles[0]
+        values = {**_config(PROJECT_DIR / f"Pulumi.{name}.yaml"), **TEST_SECRETS}
+        loaded[name] = load_stack_settings(PROJECT_DIR, name, values, set(TEST_SECRETS)).profiles[0]
     assert loaded["prod"].workload.replicas > loaded["staging"].workload.replicas >= loaded["dev"].workload.replicas
     assert len({s.kubernetes.namespace for s in loaded.values()}) == 3
     assert len({s.registry.server for s in loaded.values()}) == 3

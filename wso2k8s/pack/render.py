@@ -21,7 +21,12 @@ from ..keys.stores import KEYSTORES_DIR, TRUSTSTORE_FILE, keystore_file
 from ..products import module_for
 from ..products.base import Editor
 from ..settings.schema import Settings
-from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
+from .datasources import (
+    PASSWORD_SECRET,
+    edit_master_datasources,
+    edit_registry,
+    edit_user_store,
+)
 from .errors import RenderError
 from .scheme_jar import membership_parameters
 from .xmltext import Element, XmlText
@@ -198,4 +203,5 @@ EDITORS: dict[str, Editor] = {
     "repository/conf/tomcat/catalina-server.xml": _catalina_server_xml,
     "repository/conf/user-mgt.xml": _user_mgt_xml,
     "repository/conf/datasources/master-datasources.xml": edit_master_datasources,
+    "repository/conf/registry.xml": edit_registry,
 }

@@ -196,6 +196,18 @@ class XmlText:
                               "fix the fragment's template under wso2k8s/templates/")
         self._splice(element.start, element.end, fragment.strip().replace("\n", self.newline))
 
+    def insert_after(self, element: Element, fragment: str) -> None:
+        """Add `fragment` (one or more elements, written from column 0) after `element`, a blank line apart
+        as a pack's own sibling blocks are; every line of it gets `element`'s indentation."""
+        try:
+            etree.fromstring(f"<fragment>{fragment}</fragment>".encode())
+        except etree.XMLSyntaxError as err:
+            raise RenderError(f"{self.file}: the fragment after <{element.name}> is not well-formed ({err})",
+                              "fix the fragment's template under wso2k8s/templates/") from None
+        indent = self._indent(element.start)
+        lines = [indent + line if line.strip() else "" for line in fragment.strip("\n").split("\n")]
+        self._splice(element.end, element.end, self.newline * 2 + self.newline.join(lines))
+
     def to_bytes(self) -> bytes:
         """The original bytes with the splices, in the file's own encoding; characters the encoding lacks
         become character references. The result is checked to be well-formed."""

@@ -56,6 +56,7 @@ def _api_manager_xml(c: Conf, s: Settings) -> bool:
 
 def _identity_xml(c: Conf, s: Settings) -> bool:
     from ..keys.stores import KEYSTORES_DIR, keystore_file
+    from ..pack.datasources import edit_identity_datasource
     from ..pack.render import secret_token
 
     # Carbon 4.4's identity component spells it "ThirftBasedEntitlementConfig" (sic).
@@ -64,6 +65,7 @@ def _identity_xml(c: Conf, s: Settings) -> bool:
     if s.keystores.mode != "stock":  # the stack's own keystore, mounted from its Secret
         c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Location",
               f"{KEYSTORES_DIR}/{keystore_file(s)}")
+    edit_identity_datasource(c, s)  # JDBCPersistenceManager: the identity database's own datasource, if any
     return True
 
 

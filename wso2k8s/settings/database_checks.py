@@ -29,3 +29,13 @@ def database_problems(s: Settings, problem: Report) -> None:
         problem(("database", "driver"), "needs exactly one of maven (group:artifact:version) and path",
                 "set database.driver: {maven: org.postgresql:postgresql:42.7.4, sha256: …} or "
                 "{path: ~/jars/driver.jar, sha256: …}")
+    for role in ("registry", "user_store", "identity"):
+        over = getattr(db.databases, role)
+        if over is None or db.external:
+            continue
+        for field in ("username", "host", "port"):
+            if getattr(over, field) is not None:
+                problem(("database", "databases", role, field),
+                        "is set but the database is the embedded server, which has one address and one user",
+                        f"remove database.databases.{role}.{field} (name and pool may differ), or set "
+                        "database.external: true for your own server")

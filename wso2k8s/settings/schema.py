@@ -284,6 +284,35 @@ class JdbcDriverJar(Strict):
     sha256: Sha256  # checked before anything is built
 
 
+class DatabasePoolOverride(Strict):
+    """One database's pool options where they differ from the shared ones (unset: the shared value)."""
+
+    max_active: Annotated[int, Field(ge=1)] | None = None
+    max_wait_ms: Annotated[int, Field(ge=0)] | None = None
+    test_on_borrow: bool | None = None
+    validation_query: str | None = None
+    validation_interval_ms: Annotated[int, Field(ge=0)] | None = None
+
+
+class DatabaseOverride(Strict):
+    """One of the product's databases on its own datasource: only what differs from the shared database.
+    The password is the same secret (`database_password`)."""
+
+    name: SqlName | None = None  # the database; the embedded server creates it
+    username: SqlName | None = None  # external servers only
+    host: HostName | None = None  # external servers only
+    port: TcpPort | None = None  # external servers only
+    pool: DatabasePoolOverride | None = None
+
+
+class Databases(Strict):
+    """Where each of IS 5.1.0's databases lives. null: on the shared WSO2_CARBON_DB, as the pack ships it."""
+
+    registry: DatabaseOverride | None = None  # WSO2_REG_DB: /_system/config and /_system/governance mounted there
+    user_store: DatabaseOverride | None = None  # WSO2_USER_DB: user-mgt.xml's realm dataSource
+    identity: DatabaseOverride | None = None  # WSO2_IDENTITY_DB: identity.xml JDBCPersistenceManager
+
+
 class EmbeddedDatabase(Strict):
     """The dev stack's own database server: Debian's PostgreSQL in an image built like the base image."""
 
@@ -310,6 +339,7 @@ class Database(Strict):
     username: SqlName  # password: `pulumi config set --secret wso2-kubernetes:database_password`
     driver: JdbcDriverJar | None = None  # None: the pinned driver of the type (wso2k8s/pack/jdbc.py)
     pool: DatabasePool
+    databases: Databases = Databases()  # per database overrides of the shared one
     embedded: EmbeddedDatabase
 
 

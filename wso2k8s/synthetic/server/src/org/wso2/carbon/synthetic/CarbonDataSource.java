@@ -24,6 +24,8 @@ import org.w3c.dom.Element;
  */
 final class CarbonDataSource {
     private static final String CATEGORY = "org.wso2.carbon.ndatasource.core.DataSourceRepository";
+    /** Starts every line about a datasource's health (log and readiness answer), for tools to pick out. */
+    static final String PREFIX = "wso2k8s-db: ";
 
     final String name;
     final String url;
@@ -32,6 +34,7 @@ final class CarbonDataSource {
     private final String password;
     private final String validationQuery;
     private final Driver driver;
+    boolean registry;  // named by registry.xml: the member makes the registry root there
     private volatile boolean healthy;
     private volatile String lastError = "not checked yet";
 
@@ -59,6 +62,49 @@ final class CarbonDataSource {
         if (jndi == null) {
             throw new ServerConfig.ConfigException("user-mgt.xml: Realm/Configuration has no dataSource property");
         }
+        Element store = ServerConfig.child(ServerConfig.child(realm, "Realm"), "UserStoreManager");
+        return byJndi(home, jndi, "user-mgt.xml dataSource", store == null ? "" : store.getAttribute("class"));
+    }
+
+    /**
+     * The registry's datasources (registry.xml: every dbConfig's dataSource, the local wso2registry one first,
+     * then those its mounts use) and the identity data's (identity.xml JDBCPersistenceManager/DataSource/Name),
+     * as Carbon resolves them at startup. H2 ones are left out; a file the pack lacks names none.
+     */
+    static List<CarbonDataSource> others(Path home) throws ServerConfig.ConfigException {
+        List<CarbonDataSource> out = new ArrayList<>();
+        Path registry = home.resolve("repository/conf/registry.xml");
+        if (Files.isRegularFile(registry)) {
+            for (Element db : ServerConfig.children(parse(registry), "dbConfig")) {
+                String jndi = text(db, "dataSource");
+                if (!jndi.isEmpty()) {
+                    CarbonDataSource ds = byJndi(home, jndi, "registry.xml dbConfig " + db.getAttribute("name"), "");
+                    if (ds != null) {
+                        ds.registry = true;
+                    }
+                    add(out, ds);
+                }
+            }
+        }
+        Path identity = home.resolve("repository/conf/identity/identity.xml");
+        if (Files.isRegularFile(identity)) {
+            Element jdbc = ServerConfig.child(parse(identity), "JDBCPersistenceManager");
+            String jndi = jdbc == null ? "" : text(ServerConfig.child(jdbc, "DataSource"), "Name");
+            if (!jndi.isEmpty()) {
+                add(out, byJndi(home, jndi, "identity.xml JDBCPersistenceManager", ""));
+            }
+        }
+        return out;
+    }
+
+    private static void add(List<CarbonDataSource> out, CarbonDataSource ds) {
+        if (ds != null) {
+            out.add(ds);
+        }
+    }
+
+    private static CarbonDataSource byJndi(Path home, String jndi, String namedBy, String userStoreClass)
+            throws ServerConfig.ConfigException {
         Element root = parse(home.resolve("repository/conf/datasources/master-datasources.xml"));
         for (Element ds : ServerConfig.children(ServerConfig.child(root, "datasources"), "datasource")) {
             Element jndiConfig = ServerConfig.child(ds, "jndiConfig");
@@ -73,13 +119,12 @@ final class CarbonDataSource {
                 return null;
             }
             Driver driver = loadDriver(home, text(c, "driverClassName"));
-            Element store = ServerConfig.child(ServerConfig.child(realm, "Realm"), "UserStoreManager");
             return new CarbonDataSource(text(ds, "name"), url, text(c, "username"), text(c, "password"),
                     text(c, "validationQuery").isEmpty() ? "SELECT 1" : text(c, "validationQuery"), driver,
-                    store == null ? "" : store.getAttribute("class"));
+                    userStoreClass);
         }
         throw new ServerConfig.ConfigException("master-datasources.xml has no datasource with jndiConfig name "
-                + jndi + " (user-mgt.xml dataSource)");
+                + jndi + " (" + namedBy + ")");
     }
 
     private static Driver loadDriver(Path home, String className) throws ServerConfig.ConfigException {
@@ -145,21 +190,26 @@ final class CarbonDataSource {
     }
 
     private void check() {
+        String previous = lastError;
         String error = null;
         try (Connection c = connect(); Statement s = c.createStatement()) {
             s.execute(validationQuery);
         } catch (SQLException e) {
-            error = e.getMessage();
+            error = e.getMessage() != null ? e.getMessage() : e.toString();
         }
         boolean was = healthy;
+        lastError = error;  // before healthy: a reader that sees it false finds this error
         healthy = error == null;
         if (healthy && !was) {
-            CarbonLog.info(CATEGORY, "Datasource " + name + " is reachable (" + url + ")");
-        } else if (!healthy && (was || !error.equals(lastError))) {
-            CarbonLog.error(CATEGORY, "Datasource " + name + " is unreachable (" + url + "): " + error
-                    + "; the server reports not ready until it is back");
+            CarbonLog.info(CATEGORY, PREFIX + "Datasource " + name + " is reachable (" + url + ")");
+        } else if (!healthy && (was || !error.equals(previous))) {
+            CarbonLog.error(CATEGORY, problem() + "; the server reports not ready until it is back");
         }
-        lastError = error;
+    }
+
+    /** One line saying what is wrong, with the driver's own text: what readiness answers and the log says. */
+    String problem() {
+        return PREFIX + "Datasource " + name + " is unreachable (" + url + "): " + lastError;
     }
 
     private static String text(Element parent, String name) {

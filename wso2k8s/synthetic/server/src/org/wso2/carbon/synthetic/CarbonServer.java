@@ -59,6 +59,7 @@ public final class CarbonServer {
     private KubernetesMembership membership;
     private ConsoleLogin console;
     private CarbonDataSource database;   // null: the pack's per-member H2
+    private final java.util.List<CarbonDataSource> datasources = new java.util.ArrayList<>();  // all, watched
     private JdbcUserStore users;
     private ApiManagerConfig apiManager;  // API Manager packs only
     private SSLContext clientTls;  // what this server's own HTTPS calls trust: carbon.xml TrustStore
@@ -137,13 +138,29 @@ public final class CarbonServer {
         }
         try {
             database = CarbonDataSource.load(config.home);  // the realm's datasource (user-mgt.xml)
+            if (database != null) {
+                datasources.add(database);
+            }
+            for (CarbonDataSource ds : CarbonDataSource.others(config.home)) {  // registry.xml, identity.xml
+                CarbonDataSource same = datasources.stream().filter(d -> d.name.equals(ds.name)).findFirst()
+                        .orElse(null);
+                if (same == null) {
+                    datasources.add(ds);
+                } else {
+                    same.registry |= ds.registry;  // one datasource, several uses
+                }
+            }
         } catch (ServerConfig.ConfigException e) {
             throw new StartupException(e.getMessage());
         }
+        for (CarbonDataSource ds : datasources) {
+            ds.watch();
+            if (ds.registry) {
+                JdbcUserStore.initRegistry(ds);
+            }
+        }
         if (database != null) {
-            database.watch();
             JdbcUserStore store = new JdbcUserStore(database, console::credentialsMatch);
-            store.initRegistry();
             if (database.jdbcUserStore()) {
                 users = store;
             } else {
@@ -471,8 +488,9 @@ public final class CarbonServer {
                     return;
                 case "/carbon/":
                 case ConsoleLogin.LOGIN:
-                    if (database != null && !database.healthy()) {  // readiness: no console without the realm
-                        send(ex, 503, "text/plain", "Datasource " + database.name + " is unreachable\n");
+                    String down = databaseProblem();
+                    if (down != null) {  // readiness: no console without its databases; the driver's own text
+                        send(ex, 503, "text/plain", down + "\n");
                         return;
                     }
                     String query = String.valueOf(ex.getRequestURI().getRawQuery());
@@ -496,8 +514,9 @@ public final class CarbonServer {
                     Map<String, Object> h = new LinkedHashMap<>();
                     h.put("status", up ? "UP" : "DOWN");
                     h.put("listeners", listeners);
-                    if (database != null) {
-                        h.put("database", database.healthy() ? "UP" : database.lastError());
+                    if (!datasources.isEmpty()) {
+                        String problem = databaseProblem();
+                        h.put("database", problem == null ? "UP" : problem);
                     }
                     send(ex, up ? 200 : 503, "application/json", Json.write(h) + "\n");
                     return;
@@ -508,6 +527,16 @@ public final class CarbonServer {
                                     + "<p>The requested resource is not available.</p></body></html>\n");
             }
         }
+    }
+
+    /** The first datasource that is down, as `wso2k8s-db: Datasource X is unreachable (url): <error>`; or null. */
+    private String databaseProblem() {
+        for (CarbonDataSource ds : datasources) {
+            if (!ds.healthy()) {
+                return ds.problem();
+            }
+        }
+        return null;
     }
 
     private static void send(HttpExchange ex, int code, String type, String body) throws IOException {

@@ -43,7 +43,7 @@ final class JdbcUserStore {
      * REG_CLUSTER_LOCK row, so two members starting together do not both create it. Skipped (logged) when the
      * database is down: the watcher reports it, and the next start retries.
      */
-    void initRegistry() {
+    static void initRegistry(CarbonDataSource ds) {
         try (Connection c = ds.connect()) {
             c.setAutoCommit(false);
             try (PreparedStatement lock = c.prepareStatement(

@@ -1,0 +1,31 @@
+-- WSO2 Identity Server 5.1.0 (synthetic pack): dbscripts/identity/mysql.sql.
+-- A few of the identity tables (IDN_*) of the shipped script; the first table is the one a schema check looks for.
+
+CREATE TABLE IF NOT EXISTS IDN_BASE_TABLE (
+            PRODUCT_NAME VARCHAR(20),
+            PRIMARY KEY (PRODUCT_NAME)
+)ENGINE INNODB;
+INSERT INTO IDN_BASE_TABLE values ('WSO2 Identity Server');
+
+CREATE TABLE IF NOT EXISTS IDN_OAUTH_CONSUMER_APPS (
+            ID INTEGER NOT NULL AUTO_INCREMENT,
+            CONSUMER_KEY VARCHAR(255),
+            CONSUMER_SECRET VARCHAR(512),
+            USERNAME VARCHAR(255),
+            TENANT_ID INTEGER DEFAULT 0,
+            USER_DOMAIN VARCHAR(50),
+            APP_NAME VARCHAR(255),
+            OAUTH_VERSION VARCHAR(128),
+            CALLBACK_URL VARCHAR(1024),
+            GRANT_TYPES VARCHAR (1024),
+            CONSTRAINT CONSUMER_KEY_CONSTRAINT UNIQUE (CONSUMER_KEY),
+            PRIMARY KEY (ID)
+)ENGINE INNODB;
+
+CREATE TABLE IF NOT EXISTS IDN_IDENTITY_USER_DATA (
+            TENANT_ID INTEGER DEFAULT -1234,
+            USER_NAME VARCHAR(255) NOT NULL,
+            DATA_KEY VARCHAR(255) NOT NULL,
+            DATA_VALUE VARCHAR(255),
+            PRIMARY KEY (TENANT_ID, USER_NAME, DATA_KEY)
+)ENGINE INNODB;
