@@ -349,3 +349,15 @@ def trust_opts(ca_crt: Path) -> list[str]:
                        check=True, capture_output=True)
     return [f"-Djavax.net.ssl.trustStore={store}", "-Djavax.net.ssl.trustStoreType=PKCS12",
             "-Djavax.net.ssl.trustStorePassword=changeit"]
+
+
+# Rendered conf files name the keystores where a member mounts them from its Secret; a server run on the host
+# (no Secret volume) reads the pack's own instead: the stack's `keystores.mode: stock` and this path swap.
+HOST_KEYSTORES = {"keystores": {"mode": "stock"}}
+
+
+def on_host(content: bytes) -> bytes:
+    """A rendered conf file as a server on the host reads it: the mounted keystore folder is the pack's own."""
+    from wso2k8s.keys.stores import KEYSTORES_DIR
+
+    return content.replace(f"{KEYSTORES_DIR}/".encode(), b"${carbon.home}/repository/resources/security/")

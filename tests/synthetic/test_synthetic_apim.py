@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from synthetic_helpers import get_json, http_get
+from synthetic_helpers import HOST_KEYSTORES, get_json, http_get, on_host
 
 from tests.unit.helpers import stack_settings
 from wso2k8s.pack.inspect import inspect_pack
@@ -28,11 +28,11 @@ def _configured(zip_path: Path, where: Path, profile: str) -> Path:
     home = extract_pack(zip_path, where)
     settings = next(s for s in stack_settings(product="wso2am", version="1.10.0", profiles=PROFILES,
                                               clustering={"enabled": False},
-                                              keystores={"mode": "stock"}).profiles  # the pack's own keystore here
+                                              **HOST_KEYSTORES).profiles
                     if s.profile == profile)
     for item in render_conf(settings, home):
         content = item.content.replace(secret_token("keystore_password").encode(), STOCK_KEYSTORE_PASSWORD.encode())
-        (home / item.path).write_bytes(content.replace(secret_token("admin_password").encode(), b"admin"))
+        (home / item.path).write_bytes(on_host(content.replace(secret_token("admin_password").encode(), b"admin")))
     return home
 
 

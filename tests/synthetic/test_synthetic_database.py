@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from synthetic_helpers import HOST_KEYSTORES, on_host
 
 from tests.synthetic.synthetic_helpers import wait_until
 from tests.unit.helpers import PROJECT_DIR, stack_settings
@@ -110,7 +111,7 @@ def postgres() -> Iterator[Postgres]:
 
 
 def _settings(port: int, **database: Any) -> Settings:
-    return stack_settings(clustering={"enabled": False}, database_password=DB_PASSWORD, database={
+    return stack_settings(clustering={"enabled": False}, **HOST_KEYSTORES, database_password=DB_PASSWORD, database={
         "enabled": True, "external": True, "host": "127.0.0.1", "port": port, **database}).profiles[0]
 
 
@@ -120,7 +121,7 @@ def _member(pack_zip: Path, tmp_path: Path, name: str, port: int, db_password: s
     s = _settings(port, **database)
     conf_files = []
     for item in render_conf(s, home):
-        (home / item.path).write_bytes(item.content)
+        (home / item.path).write_bytes(on_host(item.content))
         if item.holds_secrets:
             conf_files.append(item.path)
     place_driver(s.database, PROJECT_DIR, home)  # pgJDBC from Maven Central (cached)

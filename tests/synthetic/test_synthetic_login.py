@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from synthetic_helpers import HOST_KEYSTORES, on_host
 
 from tests.console import INDEX, LOGIN, LOGOUT, SESSION_COOKIE, log_in, request
 from tests.unit.helpers import stack_settings
@@ -30,8 +31,8 @@ def _start_through_entrypoint(home: Path, tmp_path: Path, offset: int, secrets: 
     """The pack's conf files rendered (tokens for the secrets), then the rendered entrypoint replaces the tokens
     from a secrets folder, as the Secret volume mounts it, and execs the server."""
     conf_files = []
-    for item in render_conf(stack_settings(clustering={"enabled": False}).profiles[0], home):
-        (home / item.path).write_bytes(item.content)
+    for item in render_conf(stack_settings(clustering={"enabled": False}, **HOST_KEYSTORES).profiles[0], home):
+        (home / item.path).write_bytes(on_host(item.content))
         if item.holds_secrets:
             conf_files.append(item.path)
     assert USER_MGT in conf_files

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from synthetic_helpers import get_json, http_get
+from synthetic_helpers import HOST_KEYSTORES, get_json, http_get, on_host
 
 from tests.unit.helpers import stack_settings
 from wso2k8s.pack.render import render_conf, secret_token
@@ -18,10 +18,11 @@ pytestmark = pytest.mark.engine
 
 
 def test_the_server_starts_on_rendered_files(carbon_home: Path, offset: int, servers) -> None:
-    settings = stack_settings(hostname="is.example.test", clustering={"enabled": False}).profiles[0]
+    settings = stack_settings(hostname="is.example.test", clustering={"enabled": False}, **HOST_KEYSTORES).profiles[0]
     for item in render_conf(settings, carbon_home):
         content = item.content.replace(secret_token("keystore_password").encode(), STOCK_KEYSTORE_PASSWORD.encode())
-        (carbon_home / item.path).write_bytes(content.replace(secret_token("admin_password").encode(), b"admin"))
+        content = content.replace(secret_token("admin_password").encode(), b"admin")
+        (carbon_home / item.path).write_bytes(on_host(content))
     carbon = (carbon_home / "repository/conf/carbon.xml").read_bytes()
     assert carbon.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>')
     assert b"<!--HostName>www.wso2.org</HostName-->\n    <HostName>is.example.test</HostName>" in carbon
