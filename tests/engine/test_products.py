@@ -11,6 +11,7 @@ import secrets
 import ssl
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from typing import Any
 
 import pytest
@@ -56,11 +57,12 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
 
 
-def _get(url: str) -> tuple[int, dict[str, str], str]:
+def _get(url: str) -> tuple[int, Message, str]:
+    """Status, headers (case-insensitive: the server's JDK HttpServer spells them its own way), body."""
     tls = ssl.create_default_context()
-    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE  # the stock self-signed certificate
+    tls.check_hostname, tls.verify_mode = False, ssl.CERT_NONE  # the stack's self-signed certificate
     with urllib.request.urlopen(url, context=tls, timeout=10) as r:
-        return r.status, dict(r.headers), r.read().decode()
+        return r.status, r.headers, r.read().decode()
 
 
 def test_the_distributed_stack_comes_up_and_each_profile_answers(stack: ProjectStack) -> None:
@@ -106,9 +108,12 @@ def test_the_gateway_worker_reaches_the_key_manager_at_its_service(stack: Projec
 
     def answered() -> bool:
         probe.update(json.loads(_get(url)[2]))
-        return probe["key_validator"]["status"] == 200
+        return bool(probe["key_validator"]["status"] == 200)
 
-    wait_until(answered, 60, f"the key manager to answer the gateway worker: {probe}")
+    try:
+        wait_until(answered, 90, "the key manager to answer the gateway worker")
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nlast probe: {probe}") from None
     assert probe["key_validator"]["url"] == KM_URL and probe["auth_manager"]["url"] == KM_URL
     assert probe["key_validator"]["server"] == "WSO2 API Manager 1.10.0"
     publisher = json.loads(_get(f"http://127.0.0.1:{stack.node_ports['api-publisher/servlet-http']}"
@@ -134,7 +139,10 @@ def test_gateway_manager_and_worker_are_one_cluster_domain(stack: ProjectStack) 
         seen.update(json.loads(_get(url)[2]))
         return {manager["status"]["podIP"], worker["status"]["podIP"]} <= set(seen["members"])
 
-    wait_until(both, 120, f"the gateway manager to see the worker: {seen}")
+    try:
+        wait_until(both, 120, "the gateway manager to see the worker")
+    except AssertionError as err:
+        raise AssertionError(f"{err}\nlast seen: {seen}") from None
     km = pod("wso2am-api-key-manager")["status"]["podIP"]
     assert km not in seen["members"]  # another domain's Service is not looked up
     assert kubectl(env, "get", "svc", "-n", NAMESPACE, "-o", "name").stdout.split() == sorted(
