@@ -24,7 +24,7 @@ from wso2k8s.settings import StackSettings
 from wso2k8s.settings.errors import Problem
 from wso2k8s.settings.schema import Entry
 
-from .tls_certificate import SelfSignedCertificate
+from .generated_certificate import GeneratedCertificate, GeneratedCertificateArgs
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 EDGE_MODULE = "components.edge"  # the edge proxy's component (EdgeProxy, EdgeProxyArgs)
@@ -109,13 +109,14 @@ class CarbonEntry(pulumi.ComponentResource):
         if not tls.generate:
             return None
         assert args.entry.host is not None
-        cert = SelfSignedCertificate(f"{name}-certificate", args.entry.host, opts=child)
+        cert = GeneratedCertificate(f"{name}-certificate", GeneratedCertificateArgs(
+            common_name=args.entry.host, dns_names=[args.entry.host], validity_days=365), opts=child)
         secret = k8s.core.v1.Secret(
             f"{name}-tls",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{args.service_name}-entry-tls", namespace=args.namespace,
                                                 labels=args.labels),
             type="kubernetes.io/tls",
-            string_data={"tls.crt": cert.cert_pem, "tls.key": cert.key_pem},  # key_pem is a secret output
+            string_data={"tls.crt": cert.certificate_pem, "tls.key": cert.private_key_pem},  # the key: a secret output
             opts=child)
         self.objects.append(secret)
         secret_name: pulumi.Output[str] = secret.metadata.apply(lambda m: str(m.name))

@@ -143,7 +143,7 @@ def test_a_generated_certificate_becomes_a_tls_secret_named_by_the_ingress(mocks
 
     def check(_: Any) -> None:
         cert = mocks.one("pulumi-python:dynamic:Resource")
-        assert cert.inputs["host"] == HOST
+        assert cert.inputs["common_name"] == HOST and cert.inputs["dns_names"] == [HOST]
         secrets = [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Secret"
                    and r.inputs.get("type") == "kubernetes.io/tls"]
         assert len(secrets) == 1 and secrets[0].inputs["metadata"]["name"] == "wso2is-entry-tls"
@@ -167,20 +167,22 @@ def test_without_an_entry_the_seeds_nodeport_service_stays(mocks: Mocks) -> Any:
 
 
 def test_the_certificate_provider_makes_a_matching_pair_for_the_host_and_replaces_it_only_for_a_new_host() -> None:
-    from components.tls_certificate import _Provider
+    from components.generated_certificate import _Provider
 
     provider = _Provider()
-    made = provider.create({"host": HOST, "days": 30})
+    inputs = {"common_name": HOST, "dns_names": [HOST], "key_size": 2048, "validity_days": 30}
+    made = provider.create(inputs)
     outs = made.outs or {}
-    cert = x509.load_pem_x509_certificate(outs["cert_pem"].encode())
-    key = serialization.load_pem_private_key(outs["key_pem"].encode(), password=None)
+    cert = x509.load_pem_x509_certificate(outs["certificate_pem"].encode())
+    key = serialization.load_pem_private_key(outs["private_key_pem"].encode(), password=None)
     assert cert.public_key().public_numbers() == key.public_key().public_numbers()  # type: ignore[union-attr]
     names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert names.get_values_for_type(x509.DNSName) == [HOST]
     assert (cert.not_valid_after_utc - cert.not_valid_before_utc).days == 30
-    assert provider.diff(made.id, outs, {"host": HOST, "days": 30}).changes is False
-    moved = provider.diff(made.id, outs, {"host": "other.example.com", "days": 30})
-    assert moved.changes is True and moved.replaces == ["host"]
+    assert provider.diff(made.id, outs, inputs).changes is False
+    moved = provider.diff(made.id, outs, {**inputs, "common_name": "other.example.com",
+                                          "dns_names": ["other.example.com"]})
+    assert moved.changes is True and moved.replaces == ["common_name", "dns_names"]
 
 
 def test_an_edge_entry_without_the_edge_component_is_refused_before_anything(monkeypatch: pytest.MonkeyPatch,
