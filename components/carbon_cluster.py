@@ -62,7 +62,8 @@ class CarbonCluster(pulumi.ComponentResource):
             lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
                                     database_ip=v[2]))
         template_hash = pod_spec.apply(lambda spec: _hash(spec))
-        annotations = {} if s.workload.await_ready else {"pulumi.com/skipAwait": "true"}
+        annotations = ({"pulumi.com/timeoutSeconds": str(s.workload.await_timeout_seconds)}
+                       if s.workload.await_ready else {"pulumi.com/skipAwait": "true"})
 
         if s.workload.kind == "ReplicationController":
             labels = template_hash.apply(lambda h: {**args.labels, TEMPLATE_HASH_LABEL: h})
