@@ -1,0 +1,129 @@
+"""The pure parts of the reliability tooling: the await annotations, wso2k8s.diagnose's wording,
+tools/pulumi/recover.py's choices (stale locks, which pending creates are imported), the percentile."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from components.carbon_cluster import await_annotations
+from tests.reliability.common import percentile
+from tests.unit.helpers import PROJECT_DIR, stack_settings
+from wso2k8s.diagnose import explain_pod
+
+
+def _recover() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("recover", PROJECT_DIR / "tools/pulumi/recover.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+recover = _recover()
+
+
+def test_an_rc_waits_for_its_available_replicas_within_the_timeout() -> None:
+    s = stack_settings(workload={"replicas": 3, "await_timeout_seconds": 45}).profiles[0]
+    assert await_annotations(s) == {"pulumi.com/timeoutSeconds": "45",
+                                    "pulumi.com/waitFor": "jsonpath={.status.availableReplicas}=3"}
+    assert await_annotations(stack_settings(workload={"kind": "Deployment"}).profiles[0]) == {
+        "pulumi.com/timeoutSeconds": "600"}
+    assert await_annotations(stack_settings(workload={"await_ready": False}).profiles[0]) == {
+        "pulumi.com/skipAwait": "true"}
+
+
+def _pod(ready: bool, **status: object) -> dict[str, object]:
+    return {"metadata": {"name": "wso2is-abc-1", "ownerReferences": [{"name": "wso2is-abc"}]},
+            "status": {"conditions": [{"type": "Ready", "status": "True" if ready else "False"}], **status}}
+
+
+def test_diagnose_names_the_state_the_exit_code_and_the_log_tail() -> None:
+    crashing = _pod(False, containerStatuses=[{
+        "name": "wso2is", "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "x"}},
+        "lastState": {"terminated": {"exitCode": 1, "reason": "Error"}}}])
+    log = "\n".join(f"line {i}" for i in range(10)) + "\nUnrecognized VM option 'Nope'\n"
+    text = explain_pod(crashing, log)
+    assert text == ("pod wso2is-abc-1 (of wso2is-abc): container wso2is: CrashLoopBackOff, last run exited with "
+                    "code 1 (Error), 3 restarts\n  its log ends with:\n    line 6\n    line 7\n    line 8\n"
+                    "    line 9\n    Unrecognized VM option 'Nope'")
+    pulling = _pod(False, containerStatuses=[{"name": "wso2is", "restartCount": 0, "state": {"waiting": {
+        "reason": "ImagePullBackOff", "message": "Back-off pulling image"}}}])
+    assert explain_pod(pulling, "") == ("pod wso2is-abc-1 (of wso2is-abc): container wso2is: ImagePullBackOff, "
+                                        "0 restarts")
+    unscheduled = _pod(False, phase="Pending")
+    unscheduled["status"]["conditions"].append(  # type: ignore[index]
+        {"type": "PodScheduled", "status": "False", "message": "0/1 nodes are available: Insufficient memory."})
+    assert explain_pod(unscheduled, "") == ("pod wso2is-abc-1 (of wso2is-abc): not started: 0/1 nodes are "
+                                            "available: Insufficient memory.")
+    assert explain_pod(_pod(True), "anything") is None
+
+
+def test_recover_removes_only_locks_of_dead_local_pulumi_processes(tmp_path: Path) -> None:
+    locks = tmp_path / ".pulumi/locks/organization/wso2-kubernetes/dev"
+    locks.mkdir(parents=True)
+    pulumi = subprocess.Popen(["bash", "-c", "exec -a pulumi sleep 30"])  # a live process named pulumi
+    try:
+        while not Path(f"/proc/{pulumi.pid}/cmdline").read_bytes().startswith(b"pulumi\0"):
+            time.sleep(0.01)  # until bash has exec'd
+        cases = {"dead": {"pid": 2**22 + 7, "hostname": socket.gethostname()},
+                 "live": {"pid": pulumi.pid, "hostname": socket.gethostname()},
+                 "reused": {"pid": os.getpid(), "hostname": socket.gethostname()},  # alive, but not pulumi
+                 "remote": {"pid": 2**22 + 7, "hostname": "another-host"}}
+        for name, content in cases.items():
+            (locks / f"{name}.json").write_text(json.dumps(content))
+        assert sorted(p.stem for p in recover.stale_locks(tmp_path, "dev")) == ["dead", "reused"]
+        assert recover.stale_locks(tmp_path, "prod") == []
+    finally:
+        pulumi.kill()
+        pulumi.wait()
+
+
+def test_recover_imports_nameable_kubernetes_pending_creates_and_clears_the_rest() -> None:
+    pending = [
+        {"type": "creating", "resource": {"urn": "urn:a::rc", "type": "kubernetes:core/v1:ReplicationController",
+                                          "inputs": {"metadata": {"name": "wso2is-1a", "namespace": "ns"}}}},
+        {"type": "creating", "resource": {"urn": "urn:a::ns", "type": "kubernetes:core/v1:Namespace",
+                                          "inputs": {"metadata": {"name": "ns"}}}},
+        {"type": "creating", "resource": {"urn": "urn:a::img", "type": "docker-build:index:Image", "inputs": {}}},
+        {"type": "creating", "resource": {"urn": "urn:a::auto", "type": "kubernetes:core/v1:Secret",
+                                          "inputs": {"metadata": {"namespace": "ns"}}}},  # no name yet
+        {"type": "updating", "resource": {"urn": "urn:a::svc", "type": "kubernetes:core/v1:Service",
+                                          "inputs": {"metadata": {"name": "wso2is", "namespace": "ns"}}}},
+    ]
+    assert recover.refresh_args(pending) == [
+        "refresh", "--yes", "--skip-preview", "--clear-pending-creates",
+        "--import-pending-creates", "urn:a::rc", "--import-pending-creates", "ns/wso2is-1a",
+        "--import-pending-creates", "urn:a::ns", "--import-pending-creates", "ns"]
+    assert recover.kubernetes_id({"type": "pulumi:providers:kubernetes", "inputs": {}}) is None
+
+
+def test_recover_with_nothing_pending_runs_no_refresh(tmp_path: Path) -> None:
+    fake = tmp_path / "pulumi"
+    fake.write_text('#!/bin/sh\necho "$@" >> "$0.calls"\n[ "$1" = stack ] && echo \'{"deployment": {}}\'\n')
+    fake.chmod(0o755)
+    proc = subprocess.run([sys.executable, str(PROJECT_DIR / "tools/pulumi/recover.py"), str(tmp_path), "dev", "--",
+                           str(fake)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "pulumi.calls").read_text() == "stack export\n"
+
+
+@pytest.mark.parametrize(("values", "q", "expected"), [
+    ([5.0], 99, 5.0), ([1.0, 2.0, 3.0, 4.0], 50, 2.0), ([1.0, 2.0, 3.0, 4.0], 75, 3.0),
+    ([float(i) for i in range(1, 101)], 99, 99.0), ([3.0, 1.0, 2.0], 100, 3.0)])
+def test_nearest_rank_percentile(values: list[float], q: float, expected: float) -> None:
+    assert percentile(values, q) == expected
+
+
+def test_percentile_of_nothing_is_an_error() -> None:
+    with pytest.raises(ValueError):
+        percentile([], 50)
