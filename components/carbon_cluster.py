@@ -62,8 +62,7 @@ class CarbonCluster(pulumi.ComponentResource):
             lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
                                     database_ip=v[2]))
         template_hash = pod_spec.apply(lambda spec: _hash(spec))
-        annotations = ({"pulumi.com/timeoutSeconds": str(s.workload.await_timeout_seconds)}
-                       if s.workload.await_ready else {"pulumi.com/skipAwait": "true"})
+        annotations = await_annotations(s)
 
         if s.workload.kind == "ReplicationController":
             labels = template_hash.apply(lambda h: {**args.labels, TEMPLATE_HASH_LABEL: h})
@@ -138,6 +137,19 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
         "volumes": [{"name": "wso2carbon-secrets",
                      "secret": {"secretName": secret_name, "defaultMode": 0o440}}],
     }
+
+
+def await_annotations(s: Settings) -> dict[str, str]:
+    """How `pulumi up` waits for the members. pulumi-kubernetes' built-in ReplicationController await ignores
+    `pulumi.com/timeoutSeconds` (it always waits 10 minutes): a `waitFor` condition on the RC's available
+    replicas makes the provider use its generic await, which honours the timeout. A Deployment's own await
+    honours it already."""
+    if not s.workload.await_ready:
+        return {"pulumi.com/skipAwait": "true"}
+    annotations = {"pulumi.com/timeoutSeconds": str(s.workload.await_timeout_seconds)}
+    if s.workload.kind == "ReplicationController":  # replicas 0 with await_ready is refused by the loader
+        annotations["pulumi.com/waitFor"] = f"jsonpath={{.status.availableReplicas}}={s.workload.replicas}"
+    return annotations
 
 
 def _hash(spec: dict[str, Any]) -> str:
