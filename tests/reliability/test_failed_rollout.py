@@ -1,7 +1,7 @@
 """A rollout whose new members never become ready: a JVM option the JVM refuses, so every new pod exits at start.
 
 What is kept: `pulumi up` fails within the stack's await timeout (workload.await_timeout_seconds), naming the
-new RC; `python -m wso2k8s.diagnose` (which tools/up.sh runs on a failed up) names the cause from the pods;
+Pulumi resource and the timeout (pulumi-kubernetes says no more); `python -m wso2k8s.diagnose` (which tools/up.sh runs on a failed up) names the cause from the pods;
 the old members serve the whole time (0 failed requests through the Service's node port); the next good `up`
 converges to one RC, the old one, with its pods untouched, and a preview shows no change after it.
 """
@@ -22,7 +22,7 @@ from tests.reliability.common import RequestLoop, admin_password, console, make_
 
 RUN = secrets.token_hex(4)
 NAMESPACE = f"wso2k8s-rel-rollout-{RUN}"
-TIMEOUT = 45  # workload.await_timeout_seconds during the bad rollout
+TIMEOUT = 30  # workload.await_timeout_seconds during the bad rollout
 BAD_OPTION = "-XX:+WSO2K8sNoSuchOption"
 FIGURES: dict[str, float] = {}
 
@@ -58,7 +58,8 @@ def test_a_rollout_that_never_gets_ready_fails_clearly_and_the_old_members_serve
     new_rcs = _rcs(stack) - {good_rc}
     assert len(new_rcs) == 1, _rcs(stack)
     new_rc = new_rcs.pop()
-    assert new_rc in output, output[-3000:]  # pulumi-kubernetes names the RC it gave up on
+    # pulumi-kubernetes names the Pulumi resource and the timeout, not the RC nor why: the diagnosis below does
+    assert "default-cluster-rc" in output and "timed out waiting for the condition" in output, output[-3000:]
     assert "Traceback" not in output
     FIGURES["bad up: requests served / failed"] = len(loop.latencies)
     assert len(loop.latencies) > 20 and loop.failures == [], (len(loop.latencies), loop.failures[:5])
