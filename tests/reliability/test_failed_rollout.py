@@ -1,9 +1,10 @@
 """A rollout whose new members never become ready: a JVM option the JVM refuses, so every new pod exits at start.
 
 What is kept: `pulumi up` fails within the stack's await timeout (workload.await_timeout_seconds), naming the
-Pulumi resource and the timeout (pulumi-kubernetes says no more); `python -m wso2k8s.diagnose` (which tools/up.sh runs on a failed up) names the cause from the pods;
-the old members serve the whole time (0 failed requests through the Service's node port); the next good `up`
-converges to one RC, the old one, with its pods untouched, and a preview shows no change after it.
+Pulumi resource and the timeout (pulumi-kubernetes says no more); `python -m wso2k8s.diagnose` (which
+tools/up.sh runs after a failed up) names the cause from the pods; the old members serve the whole time (0 failed
+requests through the Service's node port); the next good `up` converges to one RC, the old one, with its pods
+untouched, and a preview shows no change after it.
 """
 
 from __future__ import annotations
