@@ -4,19 +4,24 @@ the members' pods, and the engine lock for tests that stop a shared engine."""
 from __future__ import annotations
 
 import fcntl
+import json
 import os
+import re
 import secrets
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.engine.conftest import http_get
+from tests.engine.conftest import PROJECT_DIR, http_get
 from tests.engine.isolation import free_node_ports
-from tests.engine.stack import ProjectStack, kube_json
+from tests.engine.stack import ProjectStack, kube_json, wait_until
 
 ENGINE_LOCK = Path("/tmp/engine-tests.lock")
 KEYSTORE_PASSWORD = "wso2carbon"  # the stock keystores open only with it (the loader checks)
@@ -147,3 +152,69 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     rank = max(1, -(-len(ordered) * q // 100))  # ceil(n*q/100), at least 1
     return ordered[int(rank) - 1]
+
+
+IMAGE_LINE = re.compile(r"docker-build:index:Image\s+\S+\s+(updating|creating)")  # pulumi's progress line
+RECOVER = PROJECT_DIR / "tools/pulumi/recover.py"
+
+
+def rcs(stack: ProjectStack, namespace: str) -> set[str]:
+    return {r["metadata"]["name"] for r in kube_json(stack.env, "get", "rc", "-n", namespace)["items"]}
+
+
+def up_until(stack: ProjectStack, at: Callable[[str], bool], then: Callable[[subprocess.Popen[str]], object],
+             limit: float = 600) -> tuple[subprocess.Popen[str], str, float | None]:
+    """Start `pulumi up`; when `at(output so far)` first holds (checked on each output and every 0.2 s), call
+    `then(process)` once (a signal, an engine stopped); wait for the end. (process, output, seconds to `then`)."""
+    proc = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview"], cwd=stack.dir, env=stack.env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout
+    os.set_blocking(proc.stdout.fileno(), False)
+    started, output, fired = time.monotonic(), "", None
+    while proc.poll() is None:
+        output += proc.stdout.read() or ""
+        if fired is None and at(output):
+            then(proc)
+            fired = time.monotonic() - started
+        if time.monotonic() - started > limit:
+            proc.kill()
+            raise AssertionError(f"pulumi up did not end in {limit}s: {output[-3000:]}")
+        time.sleep(0.2)
+    output += proc.stdout.read() or ""
+    return proc, output, fired
+
+
+def interrupt(stack: ProjectStack, sig: signal.Signals, at: Callable[[str], bool]) -> tuple[str, float]:
+    _, output, fired = up_until(stack, at, lambda proc: proc.send_signal(sig))
+    assert fired is not None, f"the point was never reached; the up ended first:\n{output[-3000:]}"
+    return output, fired
+
+
+def recover(stack: ProjectStack) -> subprocess.CompletedProcess[str]:
+    """tools/pulumi/recover.py, as tools/up.sh runs it before an up."""
+    return subprocess.run([sys.executable, str(RECOVER), str(stack.state_dir), stack.name, "--", "pulumi"],
+                          cwd=stack.dir, env=stack.env, capture_output=True, text=True, timeout=300)
+
+
+def state_names(stack: ProjectStack) -> set[str]:
+    """Kind/name of every Kubernetes object in the state; fails when a pending operation is left."""
+    export = json.loads(stack.pulumi("stack", "export").stdout)["deployment"]
+    assert not export.get("pending_operations"), export["pending_operations"]
+    return {f"{r['type'].rsplit(':', 1)[-1]}/{r['outputs']['metadata']['name']}" for r in export["resources"]
+            if r["type"].startswith("kubernetes:") and r.get("outputs", {}).get("metadata")}
+
+
+def assert_converged(stack: ProjectStack, namespace: str, members: int = 2) -> None:
+    """One RC (the stack's), only its pods, all ready; nothing of ours in the namespace that the state does not
+    know; no pending operation; a preview with no change."""
+    rc = stack.outputs()["workloads"]["default"]
+    assert rcs(stack, namespace) == {rc}
+    wait_until(lambda: {p["metadata"]["ownerReferences"][0]["name"] for p in pods(stack.env, namespace)} == {rc}
+               and len(ready_pods(stack.env, namespace)) == members, 120, f"only {rc}'s pods, ready")
+    live = set()
+    for kind in ("ReplicationController", "Service", "Secret", "ServiceAccount", "Role", "RoleBinding"):
+        items = kube_json(stack.env, "get", kind, "-n", namespace, "-l", "app.kubernetes.io/managed-by=wso2-kubernetes")
+        live |= {f"{kind}/{i['metadata']['name']}" for i in items["items"]}
+    known = state_names(stack)
+    assert live <= known, f"orphans: {live - known}"
+    stack.pulumi("preview", "--expect-no-changes")
