@@ -117,10 +117,9 @@ def _restart_api_server() -> None:
 def test_api_server_restarted_while_the_new_rc_starts(stack: ProjectStack) -> None:
     old = rcs(stack, NAMESPACE)
 
-    def ready() -> None:
-        status = subprocess.run([str(PROJECT_DIR / "tools/kubernetes/cluster.sh"), "status"], capture_output=True)
-        assert status.returncode == 0, status.stdout
+    def healthy() -> None:
+        wait_until(lambda: subprocess.run([str(PROJECT_DIR / "tools/kubernetes/cluster.sh"), "status"],
+                                          capture_output=True).returncode == 0, 120, "the cluster healthy again")
 
-    _fault(stack, "apiserver", lambda out: bool(rcs(stack, NAMESPACE) - old), _restart_api_server,
-           lambda: wait_until(lambda: ready() is None, 120, "the cluster healthy again"),
+    _fault(stack, "apiserver", lambda out: bool(rcs(stack, NAMESPACE) - old), _restart_api_server, healthy,
            ("16443", "connection refused", "apiserver", "API server", "EOF"))
