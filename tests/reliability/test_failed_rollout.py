@@ -4,7 +4,8 @@ What is kept: `pulumi up` fails within the stack's await timeout (workload.await
 Pulumi resource and the timeout (pulumi-kubernetes says no more); `python -m wso2k8s.diagnose` (which
 tools/up.sh runs after a failed up) names the cause from the pods; the old members serve the whole time (0 failed
 requests through the Service's node port); the next good `up` converges to one RC, the old one, with its pods
-untouched, and a preview shows no change after it.
+untouched, and a preview shows no change after it. Pulumi itself would delete the serving RC first (it marks
+the old resource for deletion once the new one exists, ready or not): tools/pulumi/recover.py puts it back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from tests.engine.conftest import PROJECT_DIR, http_get
 from tests.engine.stack import ProjectStack, kube_json, wait_until
-from tests.reliability.common import RequestLoop, admin_password, console, make_stack, pods, ready_pods
+from tests.reliability.common import RequestLoop, admin_password, console, make_stack, pods, ready_pods, recover
 
 RUN = secrets.token_hex(4)
 NAMESPACE = f"wso2k8s-rel-rollout-{RUN}"
@@ -75,6 +76,11 @@ def test_a_rollout_that_never_gets_ready_fails_clearly_and_the_old_members_serve
     assert f"of {new_rc}" in diag.stdout and "Unrecognized VM option 'WSO2K8sNoSuchOption'" in diag.stdout, diag.stdout
     assert "exited with code 1" in diag.stdout and good_rc not in diag.stdout, diag.stdout
 
+    # Pulumi recorded the failed RC as the resource and marked the serving one for deletion, which the next up
+    # would do first; recover.py (tools/up.sh runs it before every up) swaps the marks back
+    repaired = recover(stack)
+    assert repaired.returncode == 0, repaired.stderr
+    assert f"{NAMESPACE}/{good_rc} stays, {NAMESPACE}/{new_rc} (never ready) goes" in repaired.stderr, repaired.stderr
     # the next good up converges: back to the old RC only, its pods kept
     stack.stack_file.write_text(good)
     with RequestLoop(console(stack) + "/carbon/") as loop:

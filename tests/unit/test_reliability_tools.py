@@ -127,3 +127,30 @@ def test_nearest_rank_percentile(values: list[float], q: float, expected: float)
 def test_percentile_of_nothing_is_an_error() -> None:
     with pytest.raises(ValueError):
         percentile([], 50)
+
+
+def _entry(ident: str, **extra: object) -> dict[str, object]:
+    return {"urn": "urn:pulumi:s::p::wso2k8s:kubernetes:CarbonCluster$kubernetes:core/v1:ReplicationController::rc",
+            "type": "kubernetes:core/v1:ReplicationController", "id": ident, **extra}
+
+
+def test_a_failed_rollout_is_rolled_back_to_the_serving_generation() -> None:
+    deployment = {"resources": [{"urn": "urn:stack", "type": "pulumi:pulumi:Stack"},
+                                _entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb", initErrors=["timeout"])]}
+    assert recover.roll_back_failed_replacements(deployment) == [
+        "rc: ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes"]
+    old, new = deployment["resources"][1:]
+    assert "delete" not in old and new["delete"] is True and new["initErrors"] == ["timeout"]
+
+
+@pytest.mark.parametrize("resources", [
+    [_entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb")],  # the new one got ready: a normal replace
+    [_entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-aaa", initErrors=["x"])],  # same object
+    [_entry("ns/wso2is-bbb", initErrors=["x"])],  # a first create that failed: nothing to go back to
+    [{**_entry("img", delete=True), "type": "docker-build:index:Image"},
+     {**_entry("img2", initErrors=["x"]), "type": "docker-build:index:Image"}],
+])
+def test_other_states_are_left_alone(resources: list[dict[str, object]]) -> None:
+    before = json.dumps(resources)
+    assert recover.roll_back_failed_replacements({"resources": resources}) == []
+    assert json.dumps(resources) == before

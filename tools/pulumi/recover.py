@@ -15,6 +15,9 @@ there is nothing to repair.
    or drops it), so an object the interrupted up made is adopted by the state, not orphaned: the next `up`
    updates it, or replaces it and deletes the old one. Other pending creates (an image build: the next build
    pushes the same tag again) are cleared. `pulumi refresh` then clears the pending updates and deletes.
+3. A rollout that never got ready (roll_back_failed_replacements): the old generation becomes the stack's
+   resource again and the failed one is marked for deletion (`stack export`, edited, `stack import`), so the
+   next `up` does not delete the serving members first.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -76,11 +80,40 @@ def refresh_args(pending: list[dict[str, Any]]) -> list[str]:
     return args
 
 
+def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
+    """After a rollout whose new generation never became ready (`pulumi up` failed waiting for it), the state
+    holds the new object (with init errors) as the resource and the old, still serving one marked for deletion;
+    the next `up` deletes marked resources first, so it would take the serving members down before anything
+    else. Swap the marks, in place: the old object is the resource again and the failed one is deleted by the
+    next `up` (which then rolls forward from the old one, or finds nothing to change). Only for Kubernetes
+    objects with different IDs (deleting the failed one must not delete the old one). What changed, per URN."""
+    resources = deployment.get("resources") or []
+    by_urn: dict[str, list[dict[str, Any]]] = {}
+    for resource in resources:
+        by_urn.setdefault(resource.get("urn", ""), []).append(resource)
+    changed = []
+    for urn, entries in by_urn.items():
+        marked = [r for r in entries if r.get("delete")]
+        live = [r for r in entries if not r.get("delete")]
+        if len(marked) != 1 or len(live) != 1:
+            continue
+        old, new = marked[0], live[0]
+        if not new.get("initErrors") or not str(new.get("type", "")).startswith("kubernetes:"):
+            continue
+        if not old.get("id") or old.get("id") == new.get("id"):
+            continue
+        old.pop("delete")
+        new["delete"] = True
+        changed.append(f"{urn.rsplit('::', 1)[-1]}: {old['id']} stays, {new.get('id')} (never ready) goes")
+    return changed
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") != 2:
         print(__doc__.strip().splitlines()[4], file=sys.stderr)
         return 2
     backend, stack, pulumi = Path(argv[0]), argv[1], argv[3:]
+    quiet = {"stdout": subprocess.DEVNULL} if os.environ.get("RECOVER_QUIET") else {"stdout": sys.stderr}
     for lock in stale_locks(backend, stack):
         print(f"wso2-kubernetes: removing the lock of a pulumi process that is gone: {lock}", file=sys.stderr)
         lock.unlink()
@@ -89,15 +122,26 @@ def main(argv: list[str]) -> int:
     if export.returncode != 0:
         return 0  # no stack yet, or no state: nothing to repair (the up itself will say what is wrong)
     pending = json.loads(export.stdout).get("deployment", {}).get("pending_operations") or []
-    if not pending:
-        return 0
-    names = ", ".join(f"{op.get('type')} {op.get('resource', {}).get('urn', '?').rsplit('::', 1)[-1]}"
-                      for op in pending)
-    print(f"wso2-kubernetes: an interrupted update left {len(pending)} pending operation(s) ({names}); "
-          "refreshing the state from the cluster", file=sys.stderr)
-    return subprocess.run([*pulumi, *refresh_args(pending)], check=False,
-                          stdout=sys.stderr if os.environ.get("RECOVER_QUIET") is None else subprocess.DEVNULL
-                          ).returncode
+    if pending:
+        names = ", ".join(f"{op.get('type')} {op.get('resource', {}).get('urn', '?').rsplit('::', 1)[-1]}"
+                          for op in pending)
+        print(f"wso2-kubernetes: an interrupted update left {len(pending)} pending operation(s) ({names}); "
+              "refreshing the state from the cluster", file=sys.stderr)
+        refreshed = subprocess.run([*pulumi, *refresh_args(pending)], check=False, **quiet)
+        if refreshed.returncode != 0:
+            return int(refreshed.returncode)
+        export = subprocess.run([*pulumi, "stack", "export"], capture_output=True, text=True, check=True)
+    state = json.loads(export.stdout)
+    changed = roll_back_failed_replacements(state.get("deployment", {}))
+    if changed:
+        print("wso2-kubernetes: the last rollout never got ready; keeping the generation that serves:",
+              *changed, sep="\n  ", file=sys.stderr)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as edited:
+            json.dump(state, edited)
+            edited.flush()
+            return subprocess.run([*pulumi, "stack", "import", "--file", edited.name], check=False,
+                                  **quiet).returncode
+    return 0
 
 
 if __name__ == "__main__":
