@@ -162,26 +162,40 @@ def rcs(stack: ProjectStack, namespace: str) -> set[str]:
     return {r["metadata"]["name"] for r in kube_json(stack.env, "get", "rc", "-n", namespace)["items"]}
 
 
-def up_until(stack: ProjectStack, at: Callable[[str], bool], then: Callable[[subprocess.Popen[str]], object],
-             limit: float = 600) -> tuple[subprocess.Popen[str], str, float | None]:
+def up_until(stack: ProjectStack, at: Callable[[str], bool], then: Callable[[subprocess.Popen[bytes]], object],
+             limit: float = 600) -> tuple[subprocess.Popen[bytes], str, float | None]:
     """Start `pulumi up`; when `at(output so far)` first holds (checked on each output and every 0.2 s), call
     `then(process)` once (a signal, an engine stopped); wait for the end. (process, output, seconds to `then`)."""
     proc = subprocess.Popen(["pulumi", "up", "--yes", "--skip-preview"], cwd=stack.dir, env=stack.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     assert proc.stdout
-    os.set_blocking(proc.stdout.fileno(), False)
-    started, output, fired = time.monotonic(), "", None
+    fd = proc.stdout.fileno()
+    os.set_blocking(fd, False)  # bytes from the fd itself: a text wrapper's read() fails on a non-blocking pipe
+    started, output, fired = time.monotonic(), b"", None
+
+    def drain() -> bytes:
+        chunks = b""
+        while True:
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                return chunks
+            if not chunk:
+                return chunks
+            chunks += chunk
+
     while proc.poll() is None:
-        output += proc.stdout.read() or ""
-        if fired is None and at(output):
+        output += drain()
+        if fired is None and at(output.decode(errors="replace")):
             then(proc)
             fired = time.monotonic() - started
         if time.monotonic() - started > limit:
             proc.kill()
-            raise AssertionError(f"pulumi up did not end in {limit}s: {output[-3000:]}")
+            raise AssertionError(f"pulumi up did not end in {limit}s: {output[-3000:]!r}")
         time.sleep(0.2)
-    output += proc.stdout.read() or ""
-    return proc, output, fired
+    os.set_blocking(fd, True)
+    output += proc.stdout.read()
+    return proc, output.decode(errors="replace"), fired
 
 
 def interrupt(stack: ProjectStack, sig: signal.Signals, at: Callable[[str], bool]) -> tuple[str, float]:
