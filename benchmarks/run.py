@@ -85,6 +85,10 @@ def main(argv: list[str]) -> int:
             continue
         for what, value in rows(result):
             print(f"| {what} | {value} |")
+    timings = PROJECT_DIR / "build/engine-timings.json"  # written by the last run of tests/engine/test_stack.py
+    if timings.is_file():
+        for what, seconds in json.loads(timings.read_text()).items():
+            print(f"| engine test: {what} | {seconds:.1f} s |")
     return 0
 
 
