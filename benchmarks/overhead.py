@@ -101,9 +101,23 @@ def kubernetes_objects(stack: ProjectStack) -> list[dict[str, Any]]:
     """Type, name and inputs of every Kubernetes object in the stack's state (secrets in plain: the
     benchmark's throwaway passwords, kept only in its temporary folder)."""
     export = json.loads(stack.pulumi("stack", "export", "--show-secrets").stdout)["deployment"]
-    return [{"type": r["type"], "name": r["urn"].rsplit("::", 1)[-1], "inputs": r["inputs"]}
+    return [{"type": r["type"], "name": r["urn"].rsplit("::", 1)[-1], "inputs": unwrap(r["inputs"])}
             for r in export["resources"] if r["type"].startswith("kubernetes:") and r.get("custom")
             and not r["type"].startswith("pulumi:providers:")]
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker of a secret value in a state file
+
+
+def unwrap(value: Any) -> Any:
+    """`stack export --show-secrets` keeps secrets wrapped ({sig, plaintext: <JSON text>}): the plain values."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value and "plaintext" in value:
+            return unwrap(json.loads(value["plaintext"]))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
 
 
 def main() -> None:

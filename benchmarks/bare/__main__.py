@@ -29,8 +29,14 @@ def snake(key: str) -> str:
 # like the program's: an explicit provider on the same kubeconfig, server-side apply
 provider = k8s.Provider("cluster", kubeconfig=os.environ["KUBECONFIG"], enable_server_side_apply=True)
 
-for obj in json.loads((Path(__file__).parent / "objects.json").read_text()):
+objects = json.loads((Path(__file__).parent / "objects.json").read_text())
+namespaces = {}  # what a hand-written program would do too: namespaced objects after their namespace
+for obj in sorted(objects, key=lambda o: o["type"] != "kubernetes:core/v1:Namespace"):
     args = {snake(k): v for k, v in obj["inputs"].items() if k not in ("apiVersion", "kind") and not k.startswith("__")}
     if "string_data" in args:
         args["string_data"] = pulumi.Output.secret(args["string_data"])
-    KINDS[obj["type"]](obj["name"], **args, opts=pulumi.ResourceOptions(provider=provider))
+    namespace = namespaces.get(args.get("metadata", {}).get("namespace"))
+    opts = pulumi.ResourceOptions(provider=provider, depends_on=[namespace] if namespace else [])
+    resource = KINDS[obj["type"]](obj["name"], **args, opts=opts)
+    if obj["type"] == "kubernetes:core/v1:Namespace":
+        namespaces[args["metadata"]["name"]] = resource
