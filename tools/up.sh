@@ -37,6 +37,7 @@ step "pulumi up ($STACK)"
 if ! P up --yes --skip-preview --suppress-outputs --refresh; then
   # pulumi-kubernetes names the workload it gave up on, not why: the pods say (e.g. the JVM's own error)
   NS=$(P stack output namespace 2>/dev/null || true)
+  (cd "$ROOT" && .venv/bin/python -m wso2k8s.diagnose --engines) >&2 || true   # a build's "exit status 1"
   [ -z "$NS" ] || (cd "$ROOT" && .venv/bin/python -m wso2k8s.diagnose "$NS") >&2 || true
   exit 1
 fi

@@ -1,6 +1,7 @@
 """Why the members are not ready, in a sentence per pod: what `pulumi up` cannot say when it gives up.
 
     python -m wso2k8s.diagnose <namespace>
+    python -m wso2k8s.diagnose --engines [registry]    which engine does not answer (default 127.0.0.1:5000)
 
 pulumi-kubernetes waits for a ReplicationController's available replicas and, when they never come, fails
 with a timeout that names the RC but not the cause. This reads the namespace's Carbon pods (kubectl with the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import urllib.request
 from typing import Any
 
 LOG_LINES = 5
@@ -75,7 +77,32 @@ def diagnose(namespace: str) -> list[str]:
     return found
 
 
+def engines(registry: str = "127.0.0.1:5000") -> list[str]:
+    """The engines an `up` needs that do not answer, each with the command that starts it. A build that
+    loses its registry or Docker fails in pulumi-docker-build with only `exit status 1`."""
+    down = []
+    try:
+        with urllib.request.urlopen(f"http://{registry}/v2/", timeout=5):
+            pass
+    except OSError as err:
+        down.append(f"the registry {registry} does not answer ({err}). Fix: tools/docker/registry.sh up")
+    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], capture_output=True, text=True,
+                            timeout=30, check=False)
+    if docker.returncode != 0:
+        down.append(f"the Docker daemon does not answer ({docker.stderr.strip()[:200]}). "
+                    "Fix: tools/docker/engine.sh up")
+    api = _kubectl("get", "--raw", "/readyz")
+    if api.returncode != 0:
+        down.append(f"the Kubernetes API server does not answer ({api.stderr.strip()[:200]}). "
+                    "Fix: tools/kubernetes/cluster.sh up")
+    return down
+
+
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["--engines"]:
+        down = engines(*argv[1:2])
+        print(*(f"wso2-kubernetes: {line}" for line in down), sep="\n")
+        return 1 if down else 0
     if len(argv) != 1:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2

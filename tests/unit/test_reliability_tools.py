@@ -88,22 +88,31 @@ def test_recover_removes_only_locks_of_dead_local_pulumi_processes(tmp_path: Pat
         pulumi.wait()
 
 
-def test_recover_imports_nameable_kubernetes_pending_creates_and_clears_the_rest() -> None:
+def test_recover_deletes_the_objects_of_pending_creates_and_clears_them() -> None:
     pending = [
         {"type": "creating", "resource": {"urn": "urn:a::rc", "type": "kubernetes:core/v1:ReplicationController",
                                           "inputs": {"metadata": {"name": "wso2is-1a", "namespace": "ns"}}}},
         {"type": "creating", "resource": {"urn": "urn:a::ns", "type": "kubernetes:core/v1:Namespace",
                                           "inputs": {"metadata": {"name": "ns"}}}},
+        {"type": "creating", "resource": {"urn": "urn:a::role", "type": "kubernetes:rbac.authorization.k8s.io/v1:Role",
+                                          "inputs": {"metadata": {"name": "r", "namespace": "ns"}}}},
         {"type": "creating", "resource": {"urn": "urn:a::img", "type": "docker-build:index:Image", "inputs": {}}},
         {"type": "creating", "resource": {"urn": "urn:a::auto", "type": "kubernetes:core/v1:Secret",
                                           "inputs": {"metadata": {"namespace": "ns"}}}},  # no name yet
-        {"type": "updating", "resource": {"urn": "urn:a::svc", "type": "kubernetes:core/v1:Service",
+        {"type": "creating", "resource": {"urn": "urn:a::svc", "type": "kubernetes:core/v1:Service",
+                                          "inputs": {"metadata": {"name": "wso2is", "namespace": "ns"}}}},
+        {"type": "updating", "resource": {"urn": "urn:a::sa", "type": "kubernetes:core/v1:ServiceAccount",
                                           "inputs": {"metadata": {"name": "wso2is", "namespace": "ns"}}}},
     ]
-    assert recover.refresh_args(pending) == [
-        "refresh", "--yes", "--skip-preview", "--clear-pending-creates",
-        "--import-pending-creates", "urn:a::rc", "--import-pending-creates", "ns/wso2is-1a",
-        "--import-pending-creates", "urn:a::ns", "--import-pending-creates", "ns"]
+    deployment = {"pending_operations": pending, "resources": [
+        {"type": "pulumi:providers:kubernetes", "id": "p", "inputs": {"kubeconfig": "/k/config"}},
+        {"type": "kubernetes:core/v1:Service", "id": "ns/wso2is"}]}  # recorded: never deleted
+    tail = ["--ignore-not-found", "--wait=true", "--timeout=120s"]
+    assert recover.orphan_deletes(deployment) == [
+        ["kubectl", "--kubeconfig=/k/config", "delete", *tail, "replicationcontroller", "wso2is-1a", "-n", "ns"],
+        ["kubectl", "--kubeconfig=/k/config", "delete", *tail, "namespace", "ns"],
+        ["kubectl", "--kubeconfig=/k/config", "delete", *tail, "role.rbac.authorization.k8s.io", "r", "-n", "ns"]]
+    assert recover.refresh_args(pending) == ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]
     assert recover.kubernetes_id({"type": "pulumi:providers:kubernetes", "inputs": {}}) is None
 
 

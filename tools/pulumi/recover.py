@@ -10,11 +10,12 @@ there is nothing to repair.
    is gone (or is no longer a pulumi process); a live `up` keeps its lock.
 2. Pending operations: the engine records "creating X" before it asks the provider and clears it after. When
    killed in between, the state keeps the operation and every later `up` warns about it; Pulumi clears pending
-   creates only in an interactive `pulumi refresh`. Here each pending create of a Kubernetes object whose name
-   is known is imported by its ID (`<namespace>/<name>`; Kubernetes either has it or not, and refresh keeps it
-   or drops it), so an object the interrupted up made is adopted by the state, not orphaned: the next `up`
-   updates it, or replaces it and deletes the old one. Other pending creates (an image build: the next build
-   pushes the same tag again) are cleared. `pulumi refresh` then clears the pending updates and deletes.
+   creates only in an interactive `pulumi refresh`. The object may exist already, made by the killed up with
+   its own server-side-apply field manager: adopted by the next up's provider (another manager) it fails with
+   a field conflict. So each pending create of a named Kubernetes object is deleted from the cluster when it
+   is there (the killed up made it a moment ago: a new RC generation, while the old one still serves) and all
+   pending creates are cleared; the next `up` creates them afresh. `pulumi refresh` then clears the pending
+   updates and deletes.
 3. A rollout that never got ready (roll_back_failed_replacements): the old generation becomes the stack's
    resource again and the failed one is marked for deletion (`stack export`, edited, `stack import`), so the
    next `up` does not delete the serving members first.
@@ -71,13 +72,45 @@ def kubernetes_id(resource: dict[str, Any]) -> str | None:
 
 
 def refresh_args(pending: list[dict[str, Any]]) -> list[str]:
-    """`pulumi refresh` flags that import every nameable Kubernetes pending create and clear the rest."""
-    args = ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]
-    for op in pending:
-        ident = kubernetes_id(op.get("resource", {}))
-        if op.get("type") == "creating" and ident:
-            args += ["--import-pending-creates", op["resource"]["urn"], "--import-pending-creates", ident]
-    return args
+    """`pulumi refresh` that clears the pending creates (their objects are deleted first: orphan_deletes)."""
+    del pending
+    return ["refresh", "--yes", "--skip-preview", "--clear-pending-creates"]
+
+
+def kubectl_target(resource: dict[str, Any]) -> list[str] | None:
+    """`kubectl delete` arguments for a pending create's object: resource.group name [-n namespace]."""
+    ident = kubernetes_id(resource)
+    if not ident:
+        return None
+    _, group_version, kind = resource["type"].split(":")
+    group = group_version.rsplit("/", 1)[0] if "/" in group_version else ""
+    what = kind.lower() + ("" if group in ("", "core") else f".{group}")
+    namespace, _, name = ident.rpartition("/")
+    return [what, name, *(["-n", namespace] if namespace else [])]
+
+
+def kubeconfig_of(deployment: dict[str, Any]) -> str | None:
+    """The kubeconfig path the stack's Kubernetes provider uses (the program passes a path, never contents)."""
+    for resource in deployment.get("resources") or []:
+        if resource.get("type") == "pulumi:providers:kubernetes":
+            value = resource.get("inputs", {}).get("kubeconfig")
+            if isinstance(value, str) and "\n" not in value:
+                return value
+    return os.environ.get("KUBECONFIG")
+
+
+def orphan_deletes(deployment: dict[str, Any]) -> list[list[str]]:
+    """kubectl commands deleting the objects of pending creates (they are in no state yet)."""
+    kubeconfig = kubeconfig_of(deployment)
+    recorded = {r.get("id") for r in deployment.get("resources") or [] if not r.get("delete")}
+    commands = []
+    for op in deployment.get("pending_operations") or []:
+        resource = op.get("resource", {})
+        target = kubectl_target(resource) if op.get("type") == "creating" else None
+        if target and kubernetes_id(resource) not in recorded:  # never one the state holds
+            commands.append(["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else []), "delete",
+                             "--ignore-not-found", "--wait=true", "--timeout=120s", *target])
+    return commands
 
 
 def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
@@ -127,6 +160,10 @@ def main(argv: list[str]) -> int:
                           for op in pending)
         print(f"wso2-kubernetes: an interrupted update left {len(pending)} pending operation(s) ({names}); "
               "refreshing the state from the cluster", file=sys.stderr)
+        for command in orphan_deletes(json.loads(export.stdout).get("deployment", {})):
+            print(f"wso2-kubernetes: deleting what the interrupted update made but never recorded: "
+                  f"{' '.join(command[-4:])}", file=sys.stderr)
+            subprocess.run(command, check=False, **quiet)
         refreshed = subprocess.run([*pulumi, *refresh_args(pending)], check=False, **quiet)
         if refreshed.returncode != 0:
             return int(refreshed.returncode)
