@@ -121,8 +121,12 @@ def test_api_server_restarted_while_the_new_rc_starts(stack: ProjectStack) -> No
     old = rcs(stack, NAMESPACE)
 
     def healthy() -> None:
-        wait_until(lambda: subprocess.run([str(PROJECT_DIR / "tools/kubernetes/cluster.sh"), "status"],
-                                          capture_output=True).returncode == 0, 120, "the cluster healthy again")
+        try:
+            wait_until(lambda: subprocess.run([str(PROJECT_DIR / "tools/kubernetes/cluster.sh"), "status"],
+                                              capture_output=True).returncode == 0, 90, "the cluster healthy again")
+        except AssertionError:
+            _tool("tools/kubernetes/cluster.sh", "up")  # the tool's own restart (every component; etcd kept)
+            raise
 
     _fault(stack, "apiserver", lambda out: bool(rcs(stack, NAMESPACE) - old), _restart_api_server, healthy,
            ("16443", "connection refused", "apiserver", "API server", "EOF"))
