@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import PROJECT_DIR, http_get
+from tests.engine.conftest import DOCKER, PROJECT_DIR, http_get
 from tests.engine.stack import ProjectStack, wait_until
 from tests.reliability.common import (
     IMAGE_LINE,
@@ -90,14 +90,23 @@ def test_registry_stopped_during_the_push(stack: ProjectStack) -> None:
         _tool("tools/docker/registry.sh", "up")
         wait_until(lambda: http_get("http://127.0.0.1:5000/v2/")[0] == 200, 60, "the registry")
 
-    _fault(stack, "registry", lambda out: bool(IMAGE_LINE.search(out)),
-           lambda: _tool("tools/docker/registry.sh", "down"), restore, ("the registry 127.0.0.1:5000 does not answer",))
+    def stop() -> None:
+        _tool("tools/docker/registry.sh", "down")  # it stops only a registry it started: check that it did
+        with pytest.raises(OSError):
+            http_get("http://127.0.0.1:5000/v2/", timeout=2)
+
+    _fault(stack, "registry", lambda out: bool(IMAGE_LINE.search(out)), stop, restore,
+           ("the registry 127.0.0.1:5000 does not answer",))
 
 
 @pytest.mark.disruptive
 def test_docker_daemon_restarted_during_the_build(stack: ProjectStack) -> None:
-    _fault(stack, "docker", lambda out: bool(IMAGE_LINE.search(out)),
-           lambda: _tool("tools/docker/engine.sh", "down"), lambda: _tool("tools/docker/engine.sh", "up"),
+    def stop() -> None:
+        _tool("tools/docker/engine.sh", "down")  # it stops only a daemon it started: check that it did
+        assert subprocess.run([DOCKER, "version"], capture_output=True).returncode != 0, "dockerd still answers"
+
+    _fault(stack, "docker", lambda out: bool(IMAGE_LINE.search(out)), stop,
+           lambda: _tool("tools/docker/engine.sh", "up"),
            ("the Docker daemon does not answer", "docker", "daemon", "buildkit"))
 
 
