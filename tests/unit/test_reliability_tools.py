@@ -163,3 +163,22 @@ def test_other_states_are_left_alone(resources: list[dict[str, object]]) -> None
     before = json.dumps(resources)
     assert recover.roll_back_failed_replacements({"resources": resources}) == []
     assert json.dumps(resources) == before
+
+
+def test_recover_finds_objects_of_the_stack_that_no_state_holds() -> None:
+    deployment = {"resources": [
+        {"type": "kubernetes:core/v1:ReplicationController", "id": "ns/wso2is-aaa",
+         "outputs": {"metadata": {"namespace": "ns", "labels": {"app.kubernetes.io/instance": "wso2is-dev"}}}},
+        {"type": "kubernetes:core/v1:ReplicationController", "id": "ns/wso2is-old", "delete": True, "outputs": {}}]}
+
+    def item(kind: str, name: str, instance: str, **meta: object) -> dict[str, object]:
+        return {"kind": kind, "metadata": {"name": name, "namespace": "ns", **meta,
+                                           "labels": {"app.kubernetes.io/instance": instance}}}
+
+    live = [item("ReplicationController", "wso2is-aaa", "wso2is-dev"),  # recorded
+            item("ReplicationController", "wso2is-bbb", "wso2is-dev"),  # a cancelled up's
+            item("ReplicationController", "wso2is-old", "wso2is-dev"),  # marked for deletion: still the state's
+            item("ReplicationController", "wso2is-ccc", "wso2is-staging"),  # another stack's
+            item("Service", "wso2is", "wso2is-dev", deletionTimestamp="2026-12-01T00:00:00Z")]  # going already
+    assert recover.unrecorded_objects(deployment, live) == ["replicationcontroller/ns/wso2is-bbb"]
+    assert recover.namespaces_of(deployment) == {"ns"}

@@ -16,7 +16,10 @@ there is nothing to repair.
    is there (the killed up made it a moment ago: a new RC generation, while the old one still serves) and all
    pending creates are cleared; the next `up` creates them afresh. `pulumi refresh` then clears the pending
    updates and deletes.
-3. A rollout that never got ready (roll_back_failed_replacements): the old generation becomes the stack's
+3. Objects an update cancelled by Ctrl-C made but never recorded (no pending operation is left then; adopting
+   them fails with the same field conflict): objects carrying one of the stack's instance labels, in its
+   namespaces, that the state does not hold are deleted.
+4. A rollout that never got ready (roll_back_failed_replacements): the old generation becomes the stack's
    resource again and the failed one is marked for deletion (`stack export`, edited, `stack import`), so the
    next `up` does not delete the serving members first.
 """
@@ -141,6 +144,52 @@ def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
     return changed
 
 
+KINDS = ("replicationcontroller,deployment,service,secret,serviceaccount,role.rbac.authorization.k8s.io,"
+         "rolebinding.rbac.authorization.k8s.io")  # what the program creates directly (never pods, claims)
+INSTANCE = "app.kubernetes.io/instance"
+
+
+def unrecorded_objects(deployment: dict[str, Any], live: list[dict[str, Any]]) -> list[str]:
+    """`<kind>/<namespace>/<name>` of live objects labelled with one of the stack's instances (the labels every
+    object of the stack carries) that the state does not hold: what an update cancelled by Ctrl-C created
+    after the provider applied it but before the engine recorded it (no pending operation is left then)."""
+    # marked-for-deletion ones count as recorded: after a failed rollout that is the serving RC
+    recorded = {r.get("id") for r in deployment.get("resources") or []}
+    instances = {r.get("outputs", {}).get("metadata", {}).get("labels", {}).get(INSTANCE)
+                 for r in deployment.get("resources") or [] if isinstance(r.get("outputs", {}).get("metadata"), dict)}
+    instances.discard(None)
+    found = []
+    for item in live:
+        meta = item.get("metadata", {})
+        if meta.get("labels", {}).get(INSTANCE) in instances and meta.get("deletionTimestamp") is None:
+            ident = f"{meta.get('namespace')}/{meta['name']}"
+            if ident not in recorded:
+                found.append(f"{item['kind'].lower()}/{meta.get('namespace')}/{meta['name']}")
+    return found
+
+
+def namespaces_of(deployment: dict[str, Any]) -> set[str]:
+    return {str(ns) for r in deployment.get("resources") or []
+            if str(r.get("type", "")).startswith("kubernetes:")
+            and (ns := r.get("outputs", {}).get("metadata", {}).get("namespace"))}
+
+
+def delete_unrecorded(deployment: dict[str, Any], quiet: dict[str, Any]) -> None:
+    kubeconfig = kubeconfig_of(deployment)
+    base = ["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else [])]
+    for namespace in sorted(namespaces_of(deployment)):
+        listed = subprocess.run([*base, "get", KINDS, "-n", namespace, "-l", INSTANCE, "-o", "json"],
+                                capture_output=True, text=True, check=False, timeout=60)
+        if listed.returncode != 0:
+            continue  # the cluster does not answer: the up itself will say so
+        for orphan in unrecorded_objects(deployment, json.loads(listed.stdout).get("items", [])):
+            kind, ns, name = orphan.split("/", 2)
+            print(f"wso2-kubernetes: deleting {orphan}: made by an interrupted update, in no state",
+                  file=sys.stderr)
+            subprocess.run([*base, "delete", "--ignore-not-found", "--wait=true", "--timeout=120s", kind, name,
+                            "-n", ns], check=False, **quiet)
+
+
 def main(argv: list[str]) -> int:
     if "--" not in argv or argv.index("--") != 2:
         print(__doc__.strip().splitlines()[4], file=sys.stderr)
@@ -169,6 +218,7 @@ def main(argv: list[str]) -> int:
             return int(refreshed.returncode)
         export = subprocess.run([*pulumi, "stack", "export"], capture_output=True, text=True, check=True)
     state = json.loads(export.stdout)
+    delete_unrecorded(state.get("deployment", {}), quiet)
     changed = roll_back_failed_replacements(state.get("deployment", {}))
     if changed:
         print("wso2-kubernetes: the last rollout never got ready; keeping the generation that serves:",
