@@ -1,99 +1,96 @@
-"""Figures for the README: image sizes next to the seed's, cold build vs a config-only rebuild, warm engine
-start, and the engine-test timings of the last run. Not a test: it measures, prints a Markdown table.
+"""The README's benchmark table. Runs the measurements asked for, then prints every result found in
+build/benchmarks/ as Markdown. Not a test: nothing here asserts a time.
 
-    .venv/bin/python benchmarks/run.py            (needs the Docker engine: tools/docker/engine.sh up)
+    .venv/bin/python benchmarks/run.py                      print the table from the last results
+    .venv/bin/python benchmarks/run.py images overhead growth   measure those first (minutes; engine lock held)
+
+images.py: product image vs its floor, cold vs config-only rebuild. overhead.py: preview / no-change up vs a bare
+pulumi-kubernetes program with the same objects, cluster life, a paced load during a pod kill and a rollout.
+growth.py: evaluation and preview for 1, 10, 50 profiles (and benchmarks/growth.png).
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from wso2k8s.prepare import prepare  # noqa: E402
-from wso2k8s.settings import load_stack_settings  # noqa: E402
-from wso2k8s.synthetic.pack import make_jar, make_pack  # noqa: E402
+from benchmarks.stats import Repeats, ratio  # noqa: E402
 
-PACK_MB = 400
-DOCKER = "/usr/bin/docker"
-SEED = {"base image": "310.6 MB (wso2/k8s-base:1.0.0)", "product image": "1.45 GB (wso2/is-5.1.0:1.0.0)"}
+RESULTS = PROJECT_DIR / "build/benchmarks"
+PARTS = ("images", "overhead", "growth")
 
 
-def sh(*cmd: str, **kw: object) -> str:
-    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw).stdout  # type: ignore[call-overload,no-any-return]
+def load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
-def timed(*cmd: str) -> float:
-    started = time.monotonic()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin"})
-    return time.monotonic() - started
+def overhead_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [("machine", r["machine"]), ("Kubernetes objects (both programs)", str(r["objects"]))]
+    for what in ("preview", "up (no change)"):
+        ours, bare = Repeats(tuple(r["ours"][what])), Repeats(tuple(r["bare"][what]))
+        rows.append((f"`pulumi {what}`: wso2-kubernetes / bare pulumi-kubernetes",
+                     f"{ours.text()} / {bare.text()} = **{ratio(ours, bare):.2f}×**"))
+    rows += [(f"cluster life: {k}", f"{v:.1f} s") for k, v in r["life"].items()]
+    idle = r["load idle"]["p99_ms"]
+    for case in ("load idle", "load pod kill", "load rollout"):
+        load_ = r[case]
+        event = f"; event ended at {load_['event_ended_s']:.0f} s" if load_.get("event_ended_s") else ""
+        rows.append((f"{case}: {load_['requests']} requests at {r['rate_rps']:.0f}/s",
+                     f"{load_['failed']} failed; p50 {load_['p50_ms']:.0f} ms, p99 {load_['p99_ms']:.0f} ms "
+                     f"({load_['p99_ms'] / idle:.2f}× idle p99){event}"))
+    return rows
 
 
-def size_mb(image: str) -> float:
-    return int(sh(DOCKER, "image", "inspect", "-f", "{{.Size}}", image)) / 1e6
+def images_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    cold, rebuild = Repeats(tuple(r["product build cold s"])), Repeats(tuple(r["config-only rebuild s"]))
+    return [
+        ("base image build, cold", f"{r['base build cold s']:.1f} s"),
+        ("product image build, cold", cold.text()),
+        ("product image rebuild after a config-only change", f"{rebuild.text()} = **{r['rebuild / cold']:.2f}× cold**"),
+        (f"product image size vs floor (runtime {r['runtime image MB']:.0f} MB + unpacked pack "
+         f"{r['pack unpacked MB']:.0f} MB)", f"{r['product image MB']:.0f} MB / {r['floor MB']:.0f} MB = "
+         f"**{r['size / floor']:.3f}×**"),
+    ]
 
 
-def main() -> None:
-    rows: list[tuple[str, str]] = []
-    started = time.monotonic()
-    sh(str(PROJECT_DIR / "tools/docker/engine.sh"), "up")
-    rows.append(("Docker engine up (warm)", f"{time.monotonic() - started:.1f} s"))
+def growth_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = [(f"{row['profiles']} profiles ({row['resources']} resources)",
+             f"evaluation {row['evaluation cold s']:.1f} s cold / {row['evaluation warm s']:.1f} s unchanged; "
+             f"preview {row['preview s']:.1f} s") for row in r["rows"]]
+    per = ", ".join(f"{s:.2f}" for s in r["preview s per extra profile"])
+    rows.append(("growth (preview s per extra profile, 1→10, 10→50)",
+                 f"{per}: {'linear or better' if r['preview linear or better'] else 'worse than linear'}"))
+    return rows
 
-    password = secrets.token_hex(8)
-    with tempfile.TemporaryDirectory() as tmp:
-        # A synthetic pack with a real pack's weight (IS 5.1.0 unpacks to several hundred MB of jars).
-        pack = make_pack(Path(tmp), keystore_password=password, conf_password="wso2carbon", filler_mb=PACK_MB)
-        files = Path(tmp) / "files"
-        for jar in ("jackson-annotations-2.5.4", "jackson-core-2.5.4", "jackson-databind-2.5.4",
-                    "kubernetes-membership-scheme-1.0.0"):
-            name, _, version = jar.rpartition("-")
-            make_jar(files / "repository/components/lib" / f"{jar}.jar", name=name, version=version)
 
-        def contexts(hostname: str) -> tuple[Path, Path]:
-            stack = load_stack_settings(PROJECT_DIR, "bench", {
-                "product": "wso2is", "version": "5.1.0", "hostname": hostname,
-                "pack": {"source": "path", "path": str(pack)}, "files_dir": str(files),
-                "admin_password": password, "keystore_password": password}, {"admin_password", "keystore_password"})
-            prepared = prepare(stack, PROJECT_DIR, Path(tmp) / "build")
-            return prepared.base_context, prepared.profiles[0].product_context
-
-        base_ctx, product_ctx = contexts("bench-a.local")
-        base, product = "wso2k8s-bench/k8s-base:1", "wso2k8s-bench/is-5.1.0:1"
-        rows.append(("base image build, cold (apt + jlink; no layer cache)",
-                     f"{timed(DOCKER, 'build', '--no-cache', '-q', '-t', base, str(base_ctx)):.1f} s"))
-        cold = timed(DOCKER, "build", "--no-cache", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", product,
-                     str(product_ctx))
-        rows.append(("product image build, cold (pack layer + overlay)", f"{cold:.1f} s"))
-        _, product_ctx = contexts("bench-b.local")  # a config-only change: carbon.xml HostName
-        warm = timed(DOCKER, "build", "-q", "--build-arg", f"BASE_IMAGE={base}", "-t", product, str(product_ctx))
-        rows.append(("product image rebuild after a config-only change", f"{warm:.1f} s ({warm / cold:.0%} of cold)"))
-        rows.append(("base image size", f"{size_mb(base):.0f} MB (seed: {SEED['base image']})"))
-        rows.append((f"product image size (synthetic pack + {PACK_MB} MB of filler jars)",
-                     f"{size_mb(product):.0f} MB (seed: {SEED['product image']}, with the real 5.1.0 pack)"))
-        history = sh(DOCKER, "history", "--format", "{{.Size}}\t{{.CreatedBy}}", product)
-        for line in history.splitlines():
-            if "overlay/" in line or "pack/" in line:
-                layer = "overlay (rendered conf + jars)" if "overlay/" in line else "pack"
-                rows.append((f"product layer: {layer}", line.split("\t")[0]))
-        subprocess.run([DOCKER, "rmi", "-f", product, base], capture_output=True)
-
-    timings = PROJECT_DIR / "build/engine-timings.json"
+def main(argv: list[str]) -> int:
+    unknown = [a for a in argv if a not in PARTS]
+    if unknown:
+        print(f"unknown part(s) {unknown}; choose from {PARTS}", file=sys.stderr)
+        return 2
+    for part in argv:
+        subprocess.run([sys.executable, str(PROJECT_DIR / "benchmarks" / f"{part}.py")], check=True)
+    print("| what | measured |\n|---|---|")
+    for name, rows in (("images", images_rows), ("overhead", overhead_rows), ("growth", growth_rows)):
+        result = load(name)
+        if result is None:
+            print(f"| {name} | not measured yet (`benchmarks/run.py {name}`) |")
+            continue
+        for what, value in rows(result):
+            print(f"| {what} | {value} |")
+    timings = PROJECT_DIR / "build/engine-timings.json"  # written by the last run of tests/engine/test_stack.py
     if timings.is_file():
         for what, seconds in json.loads(timings.read_text()).items():
-            rows.append((f"engine test: {what}", f"{seconds:.1f} s"))
-
-    print("| what | measured |\n|---|---|")
-    for what, value in rows:
-        print(f"| {what} | {value} |")
+            print(f"| engine test: {what} | {seconds:.1f} s |")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

@@ -70,7 +70,7 @@ class CarbonCluster(pulumi.ComponentResource):
         pod_annotations = identity.apply(lambda i: {KEYSTORES_ANNOTATION: i} if i else {})
         template_hash = pulumi.Output.all(pod_spec, pod_annotations).apply(
             lambda v: _hash(v[0]) if not v[1] else _hash({"spec": v[0], "annotations": v[1]}))
-        annotations = {} if s.workload.await_ready else {"pulumi.com/skipAwait": "true"}
+        annotations = await_annotations(s)
 
         if s.workload.kind == "ReplicationController":
             labels = template_hash.apply(lambda h: {**args.labels, TEMPLATE_HASH_LABEL: h})
@@ -152,6 +152,19 @@ def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name:
                                                                    "defaultMode": 0o440}}]
                       if keystores_secret else [])],
     }
+
+
+def await_annotations(s: Settings) -> dict[str, str]:
+    """How `pulumi up` waits for the members. pulumi-kubernetes' built-in ReplicationController await ignores
+    `pulumi.com/timeoutSeconds` (it always waits 10 minutes): a `waitFor` condition on the RC's available
+    replicas makes the provider use its generic await, which honours the timeout. A Deployment's own await
+    honours it already."""
+    if not s.workload.await_ready:
+        return {"pulumi.com/skipAwait": "true"}
+    annotations = {"pulumi.com/timeoutSeconds": str(s.workload.await_timeout_seconds)}
+    if s.workload.kind == "ReplicationController":  # replicas 0 with await_ready is refused by the loader
+        annotations["pulumi.com/waitFor"] = f"jsonpath={{.status.availableReplicas}}={s.workload.replicas}"
+    return annotations
 
 
 def _hash(spec: dict[str, Any]) -> str:

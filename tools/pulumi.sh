@@ -24,4 +24,11 @@ if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FI
 fi
 cd "$ROOT"
 pulumi stack select --create --secrets-provider passphrase "$STACK" >/dev/null
+if [ "${1:-}" = destroy ]; then
+  pulumi --stack "$STACK" "$@"
+  # what prepare() wrote for this stack (build contexts, the unpacked pack) goes with it; registry images stay
+  # (a registry is shared: README, "Destroy")
+  case " $* " in *" --preview-only "*) ;; *) rm -rf "$ROOT/build/$STACK" ;; esac
+  exit 0
+fi
 exec pulumi --stack "$STACK" "$@"

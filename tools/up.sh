@@ -31,9 +31,20 @@ if [ "$STACK" = dev ]; then  # the demo stack's own secrets; other stacks set th
   fi
 fi
 
+BACKEND=${PULUMI_BACKEND_URL:-file://$ROOT/.pulumi-state}
+if [[ $BACKEND == file://* ]]; then
+  # an earlier up killed half way (SIGKILL, a lost terminal) leaves its lock and pending operations: settle them
+  python3 "$ROOT/tools/pulumi/recover.py" "${BACKEND#file://}" "$STACK" -- "$ROOT/tools/pulumi.sh" "$STACK"
+fi
 step "pulumi up ($STACK)"
 # --refresh: the local cluster starts empty after a reboot; the state must learn that before it plans
-P up --yes --skip-preview --suppress-outputs --refresh
+if ! P up --yes --skip-preview --suppress-outputs --refresh; then
+  # pulumi-kubernetes names the workload it gave up on, not why: the pods say (e.g. the JVM's own error)
+  NS=$(P stack output namespace 2>/dev/null || true)
+  (cd "$ROOT" && .venv/bin/python -m wso2k8s.diagnose --engines) >&2 || true   # a build's "exit status 1"
+  [ -z "$NS" ] || (cd "$ROOT" && .venv/bin/python -m wso2k8s.diagnose "$NS") >&2 || true
+  exit 1
+fi
 URL=$(P stack output console_url)
 NS=$(P stack output namespace)
 port=$(echo "$URL" | sed -E 's#https://[^:]+:([0-9]+)/.*#\1#')

@@ -37,7 +37,10 @@ def mocks() -> Mocks:
 
 
 def _done(graph: Any) -> pulumi.Output[list[Any]]:
-    return pulumi.Output.all(registered(graph), graph.profiles["default"].console_url)
+    """Resolves once the graph and the entry's own objects (registered after the certificate) are in the mocks."""
+    entry = graph.profiles["default"].entry
+    objects = [o.id for o in entry.objects] if entry is not None else []
+    return pulumi.Output.all(registered(graph), graph.profiles["default"].console_url, *objects)
 
 
 @pulumi.runtime.test

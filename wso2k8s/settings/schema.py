@@ -183,6 +183,9 @@ class Workload(Strict):
     resources: Resources
     probes: Probes
     await_ready: bool = True  # let Pulumi wait until replicas are available
+    # How long `pulumi up` waits for the members to be ready before it fails (pulumi.com/timeoutSeconds;
+    # pulumi-kubernetes' own default is 10 minutes). The old members keep serving meanwhile.
+    await_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
 
 
 class ServiceSettings(Strict):
