@@ -11,7 +11,8 @@ VENV=$("$ROOT/tools/venv.sh")
 cd "$ROOT"
 "$VENV/bin/ruff" check .
 command -v shellcheck >/dev/null || ensure_pkgs /var/lib/wso2-kubernetes/apt.log shellcheck
-git ls-files -z '*.sh' | xargs -0 shellcheck -x
+# every shell script but the synthetic pack's bin/wso2server.sh (a stand-in for the shape WSO2 ships: POSIX sh)
+git ls-files -z '*.sh' .ci/run ':!wso2k8s/synthetic/' | xargs -0 shellcheck -x
 "$VENV/bin/mypy"
 if [ "$*" != "-m unit" ]; then bash tools/gocheck.sh; fi
 exec "$VENV/bin/pytest" "$@"
