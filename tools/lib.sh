@@ -37,7 +37,7 @@ ensure_pkgs() {
   if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 ||
      ! DEBIAN_FRONTEND=noninteractive apt-get "${a[@]}" install "${miss[@]}" >"$aptlog" 2>&1; then
     log "apt-get update (package lists missing or stale)"
-    apt-get -o DPkg::Lock::Timeout=600 -qq update >&2
+    apt-get -o DPkg::Lock::Timeout=600 -qq update >&2 || die "apt-get update failed (the package mirror?)"
     DEBIAN_FRONTEND=noninteractive apt-get "${a[@]}" install "${miss[@]}" >"$aptlog" 2>&1 ||
       { tail -20 "$aptlog" >&2; die "apt-get install ${miss[*]} failed (log: $aptlog)"; }
   fi
