@@ -81,6 +81,23 @@ wait_until() {
   return 1
 }
 
+# ---------------------------------------------------------------- Python virtualenvs
+# ensure_venv VENV REQUIREMENTS...: VENV (re)made when the requirement files change (their hash is kept in VENV),
+# from the last file (which may -r the others); prints VENV. Made anew, never upgraded in place: a package left
+# over from old pins would make the Pulumi engine ask for its plugin.
+ensure_venv() {
+  local venv=$1 stamp; shift
+  stamp=$(cat "$@" | sha256sum | cut -c1-16)
+  if [ "$(cat "$venv/.requirements-stamp" 2>/dev/null)" != "$stamp" ]; then
+    echo "==> creating $venv from ${*: -1}" >&2
+    rm -rf "$venv"
+    "${PYTHON:-python3}" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "${*: -1}" >&2
+    echo "$stamp" >"$venv/.requirements-stamp"
+  fi
+  echo "$venv"
+}
+
 # ---------------------------------------------------------------- the engines' environment
 # use_engines: start the engines (tools/engines.sh, idempotent) and take the environment it prints.
 # A failure stops the caller (a bare `eval "$(…)"` would carry on with an empty environment).
