@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import subprocess
 import threading
 import time
@@ -145,6 +146,8 @@ class Runner:
         env = {**self.env, **{k: self.expand(str(v), matrix) for k, v in (job.get("env") or {}).items()}}
         last = first_failure = None
         self.outcomes.clear()
+        shutil.rmtree(self.temp, ignore_errors=True)  # each job gets a fresh RUNNER_TEMP
+        self.temp.mkdir()
         for step in job["steps"]:
             failed = first_failure is not None
             condition = str(step.get("if", "success()")).strip().removeprefix("${{").removesuffix("}}")
@@ -294,4 +297,5 @@ def test_a_bad_setting_fails_the_workflow_with_the_loaders_message(world: tuple[
     [comment] = github.comments.values()
     assert f"### `pulumi preview` of `{STACK}`: **failed**" in comment["body"]
     assert "unknown key 'replicaz'" in comment["body"]
+    assert "#### Conf file changes" not in comment["body"]  # nothing rendered this time: no stale diffs
     assert any(c.startswith("PATCH /repos/owner/wso2-kubernetes/issues/comments/") for c in github.calls)
