@@ -73,6 +73,11 @@ stop_pids() {
   return 0
 }
 
+# ---------------------------------------------------------------- words
+# shell_words TEXT: TEXT split into words as a shell would read them (quotes honoured, nothing expanded or run;
+# Python's shlex), one a line: for `mapfile -t words < <(shell_words "$spec")` instead of eval.
+shell_words() { python3 -c 'import shlex, sys; print(*shlex.split(sys.argv[1]), sep="\n")' "$1"; }
+
 # ---------------------------------------------------------------- waiting
 # wait_until TENTHS COMMAND...: run COMMAND (quietly) every tenth of a second until it succeeds; 1 if it never did
 wait_until() {

@@ -70,3 +70,11 @@ def test_log_and_die_name_the_script_and_the_time(tmp_path: Path) -> None:
     proc = bash('log hello; die "it broke"; echo never', tmp_path)
     assert proc.returncode == 1 and proc.stdout.startswith("[t +0.") and proc.stdout.endswith("s] hello\n")
     assert "ERROR: it broke" in proc.stderr and "never" not in proc.stdout
+
+
+def test_shell_words_splits_like_a_shell_and_runs_nothing(tmp_path: Path) -> None:
+    spec = """FORWARD -i wso2k8s0 -m comment --comment "wso2k8s: pod traffic" -j ACCEPT $(touch ran) `touch ran`"""
+    proc = bash('mapfile -t w < <(shell_words "$SPEC"); printf "<%s>" "${w[@]}"', tmp_path, SPEC=spec)
+    assert proc.stdout == ("<FORWARD><-i><wso2k8s0><-m><comment><--comment><wso2k8s: pod traffic><-j><ACCEPT>"
+                           "<$(touch><ran)><`touch><ran`>"), proc.stdout
+    assert not (tmp_path / "ran").exists()

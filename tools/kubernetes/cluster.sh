@@ -470,7 +470,7 @@ do_down() {  # called with the lock held
 # words the way a shell would (Python's shlex), with no eval
 delete_rule() {
   local words=()
-  mapfile -t words < <(python3 -c 'import shlex, sys; print(*shlex.split(sys.argv[1]), sep="\n")' "$3")
+  mapfile -t words < <(shell_words "$3")
   "$1" -t "$2" -D "${words[@]}"
 }
 undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules jumping to KUBE-*/CNI-* chains that
