@@ -26,6 +26,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -68,7 +69,7 @@ class FakeGitHub:
                 issue = re.fullmatch(rf"/repos/{repository}/issues/(\d+)/comments", path)
                 one = re.fullmatch(rf"/repos/{repository}/issues/comments/(\d+)", path)
                 if issue and method == "GET":
-                    page = 1 if "page=1" in self.path or "page=" not in self.path else 2
+                    page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
                     listed = [c for c in fake.comments.values() if c["issue"] == int(issue.group(1))]
                     return self.answer(200, listed if page == 1 else [])
                 if issue and method == "POST":
