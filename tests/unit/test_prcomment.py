@@ -52,19 +52,29 @@ class _Comments(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def authorised(self) -> bool:
+        if self.headers["Authorization"] == "Bearer t":
+            return True
+        self.reply(401, {"message": "Bad credentials"})
+        return False
+
     def do_GET(self) -> None:
+        if not self.authorised():
+            return
         self.calls.append("GET")
         page = parse_qs(urlsplit(self.path).query)["page"][0]
         self.reply(200, [{"id": i, "body": b} for i, b in self.store.items()] if page == "1" else [])
 
     def do_POST(self) -> None:
-        if self.headers["Authorization"] != "Bearer t":
-            return self.reply(401, {"message": "Bad credentials"})
+        if not self.authorised():
+            return
         self.calls.append("POST")
         self.store[len(self.store) + 1] = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["body"]
         self.reply(201, {"id": len(self.store)})
 
     def do_PATCH(self) -> None:
+        if not self.authorised():
+            return
         self.calls.append("PATCH")
         self.store[int(self.path.rsplit("/", 1)[1])] = json.loads(
             self.rfile.read(int(self.headers["Content-Length"])))["body"]
@@ -75,6 +85,7 @@ def test_one_comment_per_stack_is_posted_then_updated() -> None:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Comments)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
+        _Comments.store.clear()
         _Comments.store[1] = "someone else's comment"
         github = prcomment.GitHub(f"http://127.0.0.1:{server.server_address[1]}", "o/r", "t")
         assert github.upsert(7, "prod", prcomment.body("prod", "one", "", True)) == "posted comment 2"
