@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.policy_view import carbon_cluster_view
 from wso2k8s.keys.stores import KEYSTORES_DIR
 from wso2k8s.settings import Settings
 
@@ -49,7 +50,8 @@ class CarbonCluster(pulumi.ComponentResource):
     workload_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: CarbonClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("wso2k8s:kubernetes:CarbonCluster", name, None, opts)
+        # its known settings as inputs: the policy pack judges them while the pod spec waits for the digest
+        super().__init__("wso2k8s:kubernetes:CarbonCluster", name, carbon_cluster_view(args.settings), opts)
         s = args.settings
         child = pulumi.ResourceOptions(parent=self)
         self.selector = dict(args.labels)

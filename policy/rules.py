@@ -30,6 +30,9 @@ INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 IMAGE_BUILD = "docker-build:index:Image"
 PRODUCT_IMAGE = "wso2k8s:image:ProductImage"  # its `conf_files` input: the rendered conf files
+# its inputs: replicas, resources and the image repository:tag its pods pull, known during a preview while the
+# pod spec (computed from the image digest) is not (components/policy_view.py)
+CARBON_CLUSTER = "wso2k8s:kubernetes:CarbonCluster"
 SKIP_SSL = "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION"
 COOKIE_AFFINITY = "nginx.ingress.kubernetes.io/affinity"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
@@ -83,6 +86,8 @@ def _image_refs(type_: str, props: Mapping[str, Any]) -> Iterator[tuple[str, str
         image = c.get("image")
         if isinstance(image, str):
             yield f"container '{c.get('name')}'", image
+    if type_ == CARBON_CLUSTER and isinstance(props.get("image"), str):
+        yield "the members' image", props["image"]
     if type_ == IMAGE_BUILD:
         tags = props.get("tags")
         if isinstance(tags, Sequence) and not isinstance(tags, str):
@@ -106,7 +111,7 @@ def images_pinned(type_: str, props: Mapping[str, Any]) -> list[str]:
     out = []
     for where, ref in _image_refs(type_, props):
         _, _, tag = _split_image(ref)
-        if type_ == IMAGE_BUILD:
+        if type_ in (IMAGE_BUILD, CARBON_CLUSTER):  # a tag that is pushed (and pulled by its digest)
             if tag is None or tag == "latest":
                 out.append(f"{where} '{ref}' has {'no tag' if tag is None else 'the tag latest'}. Fix: set "
                            "product_image.tag / base_image.tag to a version (e.g. 1.0.0)")
@@ -132,23 +137,25 @@ def images_from_registries(type_: str, props: Mapping[str, Any], registries: Seq
 def resources_set(type_: str, props: Mapping[str, Any]) -> list[str]:
     """Every container asks for CPU and memory and is limited in both."""
     out = []
-    for c in _containers(type_, props):
-        res = c.get("resources")
+    named = [(f"container '{c.get('name')}'", c.get("resources")) for c in _containers(type_, props)]
+    if type_ == CARBON_CLUSTER:
+        named.append(("the members' container", props.get("resources")))
+    for where, res in named:
         if not known(res):
             continue
         missing = [f"{kind}.{what}" for kind in ("requests", "limits") for what in ("cpu", "memory")
                    if _get(res, kind, what) in (None, "")]
         if missing:
-            out.append(f"container '{c.get('name')}' has no resources {', '.join(missing)}. Fix: set "
+            out.append(f"{where} has no resources {', '.join(missing)}. Fix: set "
                        "workload.resources.{cpu_request, memory_request, cpu_limit, memory_limit}")
     return out
 
 
 def min_replicas(type_: str, props: Mapping[str, Any], minimum: int = 2) -> list[str]:
     """A workload runs at least `minimum` members (one member is an outage at every rollout or node drain)."""
-    if type_ not in WORKLOAD_TYPES:
+    if type_ not in WORKLOAD_TYPES | {CARBON_CLUSTER}:
         return []
-    replicas = _get(props, "spec", "replicas")
+    replicas = _get(props, "replicas") if type_ == CARBON_CLUSTER else _get(props, "spec", "replicas")
     if not known(replicas):
         return []
     count = 1 if replicas is None else int(replicas)

@@ -5,8 +5,8 @@
 # test run, say) held for as long as it lives.
 echo $$ >"$1"
 shift
-for fd in /proc/$$/fd/*; do
+for fd in "/proc/$$/fd/"*; do
   fd=${fd##*/}
-  [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+  [ "$fd" -gt 2 ] 2>/dev/null && exec {fd}>&-   # closes the descriptor whose number $fd holds
 done
 exec "$@"

@@ -5,33 +5,23 @@
 # cached), the Pulumi CLI and plugins (found on PATH or built once, cached). Progress goes to stderr.
 # Knobs: WSO2K8S_CACHE (/var/cache/wso2-kubernetes), WSO2K8S_STATE (/var/lib/wso2-kubernetes),
 #        WSO2K8S_CLUSTER=0 to skip the local cluster (you bring a kubeconfig).
+# One line per step (each idempotent and quick when warm); steps that need the cluster test CLUSTER.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-T0=$SECONDS
-step() { echo "==> [$((SECONDS - T0))s] $*" >&2; }
+LOG_TAG=engines LOG_FD=2; . "$HERE/lib.sh"
+STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
+CLUSTER=$([ "${WSO2K8S_CLUSTER:-1}" = 1 ] && echo 1 || echo 0)
 
 VENV=$("$HERE/venv.sh")
-if ! command -v javac >/dev/null || ! command -v keytool >/dev/null; then
-  step "JDK for the synthetic pack's server (Debian openjdk-17-jdk-headless)"
-  apt-get -o DPkg::Lock::Timeout=300 update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
-    openjdk-17-jdk-headless >&2
-fi
-step "Docker engine and base OS image"
-"$HERE/docker/engine.sh" up >&2
-step "registry on 127.0.0.1:5000"
-"$HERE/docker/registry.sh" up >&2
-if [ "${WSO2K8S_CLUSTER:-1}" = 1 ]; then
-  step "Kubernetes 1.34 + CoreDNS binaries (cold build ~25 min on 2 cores, then cached)"
-  "$HERE/kubernetes/cluster.sh" build >&2
-  step "local Kubernetes cluster"
-  "$HERE/kubernetes/cluster.sh" up >&2
-  step "Gateway API CRDs (entry.kind: gateway; fetched once from the Go module proxy)"
-  "$HERE/kubernetes/gateway-api.sh" >&2
-fi
-step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"
-PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")
+step "JDK for the synthetic pack's server";  { command -v javac && command -v keytool; } >/dev/null || ensure_pkgs "$STATE/apt.log" openjdk-17-jdk-headless
+step "Docker engine and base OS image";      "$HERE/docker/engine.sh" up >&2
+step "registry on 127.0.0.1:5000";           "$HERE/docker/registry.sh" up >&2
+[ "$CLUSTER" = 0 ] || { step "Kubernetes 1.34 + CoreDNS binaries (cold build ~25 min on 2 cores, then cached)"; "$HERE/kubernetes/cluster.sh" build >&2; }
+[ "$CLUSTER" = 0 ] || { step "local Kubernetes cluster";   "$HERE/kubernetes/cluster.sh" up >&2; }
+[ "$CLUSTER" = 0 ] || { step "Gateway API CRDs (entry.kind: gateway; fetched once from the Go module proxy)"; "$HERE/kubernetes/gateway-api.sh" >&2; }
+step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"; PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")
 step "engines ready"
+
 echo "$PULUMI_EXPORTS"
 # KUBECONFIG of the local cluster, and its kubectl (v1.34, matching the server) first on PATH
-[ "${WSO2K8S_CLUSTER:-1}" != 1 ] || "$HERE/kubernetes/cluster.sh" env
+[ "$CLUSTER" = 0 ] || "$HERE/kubernetes/cluster.sh" env

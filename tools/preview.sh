@@ -6,12 +6,13 @@
 # policy violation fails it with the rule's message. Levels: wso2-kubernetes-policy:* in Pulumi.<stack>.yaml.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+LOG_TAG=preview LOG_FD=2; . "$ROOT/tools/lib.sh"
 STACK=${1:-dev}
 POLICY=1
 [ "${2:-}" != --no-policy ] || POLICY=0
 # The dev stack previews against the local cluster; others bring their own kubeconfig.
 [ "$STACK" = dev ] || export WSO2K8S_CLUSTER=0
-eval "$("$ROOT/tools/engines.sh")"
+use_engines
 cd "$ROOT"
 WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT
 args=(preview --diff)

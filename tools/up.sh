@@ -7,10 +7,9 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 STACK=${1:-dev}
-T0=$SECONDS
-step() { echo "==> [$((SECONDS - T0))s] $*" >&2; }
+LOG_TAG=up LOG_FD=2; . "$ROOT/tools/lib.sh"
 
-eval "$("$ROOT/tools/engines.sh")"
+use_engines
 P() { "$ROOT/tools/pulumi.sh" "$STACK" "$@"; }
 
 if [ "$STACK" = dev ]; then  # the demo stack's own secrets; other stacks set theirs deliberately
@@ -47,18 +46,13 @@ if ! P up --yes --skip-preview --suppress-outputs --refresh; then
 fi
 URL=$(P stack output console_url)
 NS=$(P stack output namespace)
-port=$(echo "$URL" | sed -E 's#https://[^:]+:([0-9]+)/.*#\1#')
+port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port)' "$URL")
 step "waiting for the Carbon console on node port $port"
-for _ in $(seq 1 300); do
-  curl -ksf -o /dev/null "https://127.0.0.1:$port/carbon/" && break
-  sleep 1
-done
-curl -ksf -o /dev/null "https://127.0.0.1:$port/carbon/" || { echo "console did not answer on $port" >&2; exit 1; }
-expected=$(P stack output expected_members --json | python3 -c 'import json,sys; print(sum(json.load(sys.stdin).values()))')
+wait_until 3000 curl -ksf -o /dev/null "https://127.0.0.1:$port/carbon/" || die "console did not answer on $port"
+expected=$(P stack output expected_members --json | jq 'add')
 members=0
 for _ in $(seq 1 120); do   # the members find each other through the API server within seconds
-  members=$(curl -ksf "https://127.0.0.1:$port/cluster/members" |
-            python3 -c 'import json,sys; print(len(json.load(sys.stdin)["members"]))' 2>/dev/null || echo 0)
+  members=$(curl -ksf "https://127.0.0.1:$port/cluster/members" | jq '.members | length' 2>/dev/null || echo 0)
   [ "$members" -ge "$expected" ] && break
   sleep 1
 done

@@ -16,6 +16,7 @@ from .pack.database_context import DatabaseContext, write_database_context
 from .pack.errors import FixableError, PackError, RenderError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
 from .pack.keystore import KeystoreFormatError, jks_keys_refusing, password_opens
+from .remote import localised
 from .settings import Problem, Settings, SettingsError, StackSettings
 
 # carbon.xml's KeyStore and TrustStore (and catalina's keystorePass) all take keystore_password.
@@ -58,6 +59,8 @@ def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepare
 def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> PreparedStack:
     problems: list[Problem] = []
     prepared: list[PreparedProfile] = []
+    # URL-named files (JDK archive, file_urls) fetched and checked; the settings then name local copies
+    stack, reported = localised(stack, project_dir, build_dir, problems)
     base_settings = {s.base_image.model_dump_json() for s in stack.profiles}
     if len(base_settings) > 1:
         problems.append(stack.problem(stack.profiles[1].profile, "base_image",
@@ -66,7 +69,7 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
     for settings in stack.profiles:
         settings, pack = _pack_for(stack, settings, project_dir, build_dir, problems)
         problems += [stack.problem(settings.profile, p.key, p.message, p.fix)
-                     for p in check_files(settings, project_dir)]
+                     for p in check_files(settings, project_dir) if p.key not in reported]
         if pack is None:
             continue
         try:

@@ -97,6 +97,26 @@ def test_mandatory_fails_the_preview_advisory_warns(cli_env: dict[str, str], tmp
     assert "[advisory]  membership-ssl-verified" in warned.stdout
 
 
+def test_the_members_resources_are_judged_at_preview_from_the_carbon_clusters_settings(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    """The program's schema requires every resource value, so this takes a CarbonCluster-typed component
+    without limits, as a program that let them be unset would register it: resources-set fails the preview."""
+    stack = tiny_project(tmp_path, cli_env)
+    view = {"kind": "ReplicationController", "replicas": 2, "image": "127.0.0.1:5000/wso2/is-5.1.0:1.0.0",
+            "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {}}}
+    (stack.dir / "__main__.py").write_text(
+        "import pulumi\n"
+        "class CarbonCluster(pulumi.ComponentResource):\n"
+        "    def __init__(self, name: str) -> None:\n"
+        f"        super().__init__('wso2k8s:kubernetes:CarbonCluster', name, {view!r})\n"
+        "        self.register_outputs({})\n"
+        "CarbonCluster('default-cluster')\n")
+    proc = policy_preview(stack, write_config(tmp_path / "m.json", "mandatory", ["127.0.0.1:5000"]))
+    assert proc.returncode != 0
+    assert "[mandatory]  resources-set" in proc.stdout, proc.stdout[-3000:]
+    assert "the members' container has no resources limits.cpu, limits.memory" in proc.stdout
+
+
 def test_the_pack_reads_the_stack_config_at_import(cli_env: dict[str, str], tmp_path: Path) -> None:
     """No --policy-pack-config: the level comes from wso2-kubernetes-policy:enforcement, which the pack reads
     with pulumi.Config() at import: only possible because the host waits for the engine's stack config."""
@@ -161,8 +181,13 @@ def test_each_violated_rule_fails_the_preview_when_mandatory(program: ProjectSta
         for rule, says in [("min-replicas", "runs 1 replica(s), fewer than 2"),
                            ("membership-ssl-verified", "sets KUBERNETES_MASTER_SKIP_SSL_VERIFICATION to true"),
                            ("images-pinned", "has the tag latest"),
-                           ("images-from-org-registry", "is from 127.0.0.1:5000, not from registry.example.com")]:
-            assert f"[mandatory]  {rule}" in out and says in out, f"{rule}: {out[-5000:]}"
+                           ("images-from-org-registry", "is from 127.0.0.1:5000, not from registry.example.com"),
+                           # the CarbonCluster's own settings, judged while its pod spec waits for the digest
+                           ("images-pinned", "the members' image '127.0.0.1:5000/wso2/is-5.1.0:latest' has the tag"),
+                           ("images-from-org-registry", "the members' image '127.0.0.1:5000/wso2/is-5.1.0:latest' "
+                                                        "is from 127.0.0.1:5000"),
+                           ("min-replicas", "default-cluster: runs 1 replica(s)")]:
+            assert f"[mandatory]  {rule}" in out and says in out, f"{rule}: {says}: {out[-5000:]}"
         advisory = policy_preview(program, write_config(tmp_path / "adv.json", "advisory", ["registry.example.com"]))
         assert advisory.returncode == 0, advisory.stdout[-4000:]
         assert "[advisory]  min-replicas" in advisory.stdout

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.carbon_cluster import pod_spec_dict
+from components.policy_view import carbon_cluster_view
 from policy import rules
 from policy.rules import Resource
 from tests.unit.helpers import stack_settings
@@ -129,3 +130,36 @@ def test_a_pdb_must_cover_multi_member_workloads_once_the_stack_has_pdbs() -> No
     assert where.name == "rc" and "no PodDisruptionBudget" in message
     ours = Resource(rules.PDB, "pdb2", {"spec": {"selector": {"matchLabels": {"name": "wso2is"}}}})
     assert rules.pdb_covers_members([rc, other, ours]) == []
+
+
+# ---------------------------------------------------------------- at preview time, from the component's settings
+
+def test_the_carbon_clusters_known_settings_carry_what_its_pods_will_be() -> None:
+    s = stack_settings(workload={"replicas": 3}).profiles[0]
+    view = carbon_cluster_view(s)
+    pod = pod_spec_dict(s, image="x@sha256:" + "0" * 64, service_account="a", secret_name="s")
+    assert view["resources"] == pod["containers"][0]["resources"] and view["replicas"] == 3
+    assert view["image"] == f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}"
+    assert all(rules.known(v) for v in view.values())  # plain settings: nothing waits for the digest
+
+
+def test_the_prod_rules_judge_the_carbon_cluster_while_its_pod_spec_is_unknown() -> None:
+    """During a preview that rebuilds the image the RC's pod template is unknown; the component still says."""
+    s = stack_settings(workload={"replicas": 1}, product_image={"tag": "latest"}).profiles[0]
+    view = carbon_cluster_view(s)
+    rc = {"metadata": {"name": rules.UNKNOWN}, "spec": {"replicas": 1, "template": {"spec": rules.UNKNOWN}}}
+    assert rules.resources_set(RC, rc) == [] and rules.images_pinned(RC, rc) == []  # the pod: not judged
+    cc = rules.CARBON_CLUSTER
+    [replicas] = rules.min_replicas(cc, view)
+    assert "runs 1 replica(s), fewer than 2" in replicas
+    [latest] = rules.images_pinned(cc, view)
+    assert "the members' image" in latest and "has the tag latest" in latest and "product_image.tag" in latest
+    [registry] = rules.images_from_registries(cc, view, ["registry.example.com"])
+    assert f"is from {s.registry.server}, not from registry.example.com" in registry
+    no_limits = {**view, "resources": {"requests": view["resources"]["requests"], "limits": {}}}
+    [resources] = rules.resources_set(cc, no_limits)
+    assert "the members' container has no resources limits.cpu, limits.memory" in resources
+    good = carbon_cluster_view(stack_settings(workload={"replicas": 2}).profiles[0])
+    assert rules.min_replicas(cc, good) == [] and rules.resources_set(cc, good) == []
+    assert rules.images_pinned(cc, good) == []
+    assert rules.images_from_registries(cc, good, [s.registry.server]) == []

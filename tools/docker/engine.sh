@@ -10,6 +10,7 @@
 #      BASE_IMAGE (local/debian:bookworm), DEBIAN_MIRROR (default: the plain-HTTP mirror of this machine's apt).
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
+LOG_TAG=engine; . "$HERE/../lib.sh"
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
 DSTATE=$STATE/docker
@@ -19,27 +20,7 @@ BASE_IMAGE=${BASE_IMAGE:-local/debian:bookworm}
 SUITE=bookworm
 ROOTFS_TAR=$CACHE/images/debian-$SUITE-minbase.tar
 WRAPPER=/usr/local/sbin/runc-nosysres
-PKGS="docker.io debootstrap jq docker-registry"
-
-T0=$(date +%s%N)
-el() { local d=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
-log() { echo "[engine +$(el)] $*"; }
-die() { echo "[engine +$(el)] ERROR: $*" >&2; exit 1; }
-
-missing_pkgs() { local p; for p; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done; }
-ensure_pkgs() {  # apt-get update only when an install fails without it (or there are no package lists at all)
-  local miss; miss=$(missing_pkgs "$@" | xargs)
-  [ -z "$miss" ] && return 0
-  export DEBIAN_FRONTEND=noninteractive
-  local A=(-o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
-  mkdir -p "$DSTATE"
-  log "installing Debian packages: $miss"
-  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt-get "${A[@]}" install $miss >"$DSTATE/apt.log" 2>&1; then
-    log "apt-get update (package lists missing or stale)"
-    apt-get -o DPkg::Lock::Timeout=600 -qq update
-    apt-get "${A[@]}" install $miss >"$DSTATE/apt.log" 2>&1 || { tail -20 "$DSTATE/apt.log" >&2; die "apt-get install $miss failed"; }
-  fi
-}
+PKGS=(docker.io debootstrap jq docker-registry)
 
 engine_answers() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -83,7 +64,7 @@ apt_mirror() {
   fi
   if [ -z "$m" ]; then
     m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-        sed -nE "s/^deb[ \t]+(\[[^]]*\][ \t]+)?(http:\/\/[^ \t]+)[ \t]+$SUITE[ \t].*/\2/p" | head -1)
+        sed -nE "s/^deb[ \t]+(\[[^]]*\][ \t]+)?(http:\/\/[^ \t]+)[ \t]+${SUITE}[ \t].*/\2/p" | head -1)
   fi
   echo "${m:-http://deb.debian.org/debian}"
 }
@@ -115,7 +96,7 @@ import_base_image() {
 
 cmd_up() {
   mkdir -p "$DSTATE"
-  ensure_pkgs $PKGS
+  ensure_pkgs "$DSTATE/apt.log" "${PKGS[@]}"
   install_wrapper
   local started=0
   if engine_answers; then
@@ -123,11 +104,8 @@ cmd_up() {
   else
     log "starting dockerd (log: $LOG)"
     # own session, so it outlives the caller; the pid written is dockerd's own (exec)
-    setsid "$HERE/../detach.sh" "$PIDFILE" \
-      dockerd --add-runtime nosysres="$WRAPPER" --default-runtime nosysres >>"$LOG" 2>&1 </dev/null &
-    local i
-    for i in $(seq 1 120); do engine_answers && break; sleep 0.5; done
-    engine_answers || { tail -20 "$LOG" >&2; die "dockerd did not answer within 60 s"; }
+    start_daemon "$PIDFILE" "$LOG" dockerd --add-runtime nosysres="$WRAPPER" --default-runtime nosysres
+    wait_until 600 engine_answers || { tail -20 "$LOG" >&2; die "dockerd did not answer within 60 s"; }
     log "dockerd answers"; started=1
   fi
   if [ "$started" = 1 ] || ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
@@ -139,8 +117,8 @@ cmd_up() {
 
 cmd_status() {
   if ! engine_answers; then echo "engine: not answering"; exit 1; fi
-  local who="not started by engine.sh"
-  if [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then who="started by engine.sh, pid $(cat "$PIDFILE")"; fi
+  local who="not started by engine.sh" p
+  if p=$(pid_in "$PIDFILE"); then who="started by engine.sh, pid $p"; fi
   echo "engine: up, $(docker version --format 'server {{.Server.Version}}, client {{.Client.Version}}'), default runtime $(docker info --format '{{.DefaultRuntime}}'), $who"
   if docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
     echo "image:  $BASE_IMAGE $(docker image inspect --format '{{.Id}} {{.Size}}' "$BASE_IMAGE" | awk '{printf "%s %d MB", substr($1,1,19), $2/1e6}')"
@@ -150,17 +128,17 @@ cmd_status() {
 }
 
 cmd_down() {
-  if [ -f "$PIDFILE" ] && p=$(cat "$PIDFILE") && tr '\0' ' ' </proc/"$p"/cmdline 2>/dev/null | grep -q '^dockerd '; then
+  local p
+  if p=$(pid_in "$PIDFILE" "dockerd "); then
     log "stopping dockerd pid $p"
-    kill "$p"; for _ in $(seq 1 150); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p"
+    stop_pids 300 "$p" >/dev/null
     rm -f "$PIDFILE"; log "stopped"
   else
     log "dockerd was not started by engine.sh: leaving it alone"
   fi
 }
 
-[ "$(id -u)" = 0 ] || die "run as root"
+need_root
 case "${1:-}" in
   up) cmd_up ;;
   status) cmd_status ;;

@@ -10,6 +10,7 @@
 # Env: WSO2K8S_STATE (/var/lib/wso2-kubernetes), REGISTRY_ADDR (127.0.0.1:5000).
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
+LOG_TAG=registry; . "$HERE/../lib.sh"
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 RSTATE=$STATE/registry
 ADDR=${REGISTRY_ADDR:-127.0.0.1:5000}
@@ -17,24 +18,8 @@ CONF=$RSTATE/config.yml
 PIDFILE=$RSTATE/registry.pid
 LOG=$RSTATE/registry.log
 
-T0=$(date +%s%N)
-el() { local d=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
-log() { echo "[registry +$(el)] $*"; }
-die() { echo "[registry +$(el)] ERROR: $*" >&2; exit 1; }
-
 answers() { [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://$ADDR/v2/" 2>/dev/null)" = 200 ]; }
-ours() { [ -f "$PIDFILE" ] && tr '\0' ' ' </proc/"$(cat "$PIDFILE")"/cmdline 2>/dev/null | grep -q "docker-registry serve $CONF"; }
-
-ensure_pkg() {
-  dpkg-query -W -f='${Status}' docker-registry 2>/dev/null | grep -q "ok installed" && return 0
-  export DEBIAN_FRONTEND=noninteractive
-  local A=(-o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
-  log "installing Debian package docker-registry"
-  if ! apt-get "${A[@]}" install docker-registry >"$RSTATE/apt.log" 2>&1; then
-    log "apt-get update"; apt-get -o DPkg::Lock::Timeout=600 -qq update
-    apt-get "${A[@]}" install docker-registry >"$RSTATE/apt.log" 2>&1 || { tail -20 "$RSTATE/apt.log" >&2; die "install failed"; }
-  fi
-}
+ours() { pid_in "$PIDFILE" "docker-registry serve $CONF " >/dev/null; }
 
 cmd_up() {
   if answers; then
@@ -42,7 +27,7 @@ cmd_up() {
     return 0
   fi
   mkdir -p "$RSTATE/data"
-  ensure_pkg
+  ensure_pkgs "$RSTATE/apt.log" docker-registry
   cat >"$CONF" <<EOF
 version: 0.1
 log:
@@ -57,17 +42,15 @@ http:
   addr: $ADDR
 EOF
   log "starting docker-registry on $ADDR, storage $RSTATE/data (log: $LOG)"
-  setsid "$HERE/../detach.sh" "$PIDFILE" docker-registry serve "$CONF" >>"$LOG" 2>&1 </dev/null &
-  for _ in $(seq 1 100); do answers && break; sleep 0.2; done
-  answers || { tail -20 "$LOG" >&2; die "registry did not answer on http://$ADDR/v2/ within 20 s"; }
+  start_daemon "$PIDFILE" "$LOG" docker-registry serve "$CONF"
+  wait_until 200 answers || { tail -20 "$LOG" >&2; die "registry did not answer on http://$ADDR/v2/ within 20 s"; }
   log "up: http://$ADDR (pid $(cat "$PIDFILE"))"
 }
 
 cmd_down() {
   if ours; then
     local p; p=$(cat "$PIDFILE"); log "stopping docker-registry pid $p"
-    kill "$p"; for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.2; done
-    kill -0 "$p" 2>/dev/null && kill -9 "$p"
+    stop_pids 100 "$p" >/dev/null
     rm -f "$PIDFILE"; log "stopped (images kept in $RSTATE/data)"
   else
     log "no registry started by registry.sh is running"
@@ -81,7 +64,7 @@ cmd_status() {
   echo "repositories: $(curl -s -m 5 "http://$ADDR/v2/_catalog?n=1000" | jq -r '.repositories | join(" ")' 2>/dev/null)"
 }
 
-[ "$(id -u)" = 0 ] || die "run as root"
+need_root
 case "${1:-}" in
   up) cmd_up ;;
   down) cmd_down ;;

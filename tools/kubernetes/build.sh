@@ -12,23 +12,20 @@
 # dropped at the end, the module cache kept (a rebuild then needs no network).
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
+LOG_TAG=build; . "$HERE/../lib.sh"
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
 K8S_VERSION=1.34.4
 COREDNS_VERSION=1.15.0
 TOP=$CACHE/kubernetes-$K8S_VERSION
 OUT=${OUT:-$TOP/bin}
-K8S_CMDS="kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl"
-BINS="$K8S_CMDS pause coredns"
-T0=$(date +%s)
-log() { echo "[build +$(( $(date +%s) - T0 ))s] $*"; }
-die() { echo "[build +$(( $(date +%s) - T0 ))s] ERROR: $*" >&2; exit 1; }
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
+BINS=("${K8S_CMDS[@]}" pause coredns)
 
-have_all() { local b; for b in $BINS; do [ -x "$OUT/$b" ] || return 1; done; }
+have_all() { local b; for b in "${BINS[@]}"; do [ -x "$OUT/$b" ] || return 1; done; }
 if have_all; then log "binaries already in $OUT (nothing to do)"; exit 0; fi
 
 command -v go >/dev/null || die "no 'go' on PATH (Go >= 1.24 is needed; e.g. /usr/local/go/bin)"
-GOV=$(go env GOVERSION | sed -E 's/^go([0-9]+)\.([0-9]+).*/\1 \2/')
-read -r GMAJ GMIN <<<"$GOV"
+IFS=. read -r GMAJ GMIN _ <<<"$(go env GOVERSION)"; GMAJ=${GMAJ#go}
 [ "$GMAJ" -gt 1 ] || [ "$GMIN" -ge 24 ] || die "$(go version): Kubernetes $K8S_VERSION needs Go >= 1.24"
 
 export GOMODCACHE=$TOP/gomod GOCACHE=$TOP/gocache GOTOOLCHAIN=local GOFLAGS="-mod=mod -buildvcs=false -trimpath"
@@ -51,9 +48,8 @@ for p in $V $CV; do
   LDF="$LDF -X $p.gitVersion=v$K8S_VERSION -X $p.gitMajor=${K8S_VERSION%%.*} -X $p.gitMinor=$(cut -d. -f2 <<<"$K8S_VERSION")"
   LDF="$LDF -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
 done
-log "Kubernetes v$K8S_VERSION: downloading modules, then compiling $K8S_CMDS (the long part)"
-(cd "$SRC/k8s" && CGO_ENABLED=0 go build -ldflags "$LDF" -o "$TMP/" \
-  $(for c in $K8S_CMDS; do echo "k8s.io/kubernetes/cmd/$c"; done))
+log "Kubernetes v$K8S_VERSION: downloading modules, then compiling ${K8S_CMDS[*]} (the long part)"
+(cd "$SRC/k8s" && CGO_ENABLED=0 go build -ldflags "$LDF" -o "$TMP/" "${K8S_CMDS[@]/#/k8s.io/kubernetes/cmd/}")
 # (output captured first: `| grep -q` would end the pipe early, and pipefail would then fail it)
 V_OUT=$("$TMP/kubectl" version --client 2>&1) || true
 grep -q "v$K8S_VERSION" <<<"$V_OUT" || die "kubectl does not report v$K8S_VERSION: $V_OUT"

@@ -20,6 +20,7 @@
 # See README.md next to this file for the traps.
 set -euo pipefail
 HERE=$(dirname "$(readlink -f "$0")")
+LOG_TAG=cluster; . "$HERE/../lib.sh"
 STATE=${WSO2K8S_STATE:-/var/lib/wso2-kubernetes}
 CACHE=${WSO2K8S_CACHE:-/var/cache/wso2-kubernetes}
 K8S_VERSION=1.34.4
@@ -34,17 +35,17 @@ NODE_IP=${NODE_IP:-10.245.0.1}        # alias put on lo: kubelet refuses a loopb
 API_BIND=${API_BIND:-0.0.0.0}         # the API must answer on 127.0.0.1 (kubeconfig) and $NODE_IP (pods via 10.0.0.1)
 SERVICE_CIDR=10.0.0.0/24; POD_CIDR=10.244.0.0/24   # node 1's pods; node i (NODES>1) gets 10.244.<i-1>.0/24
 # several nodes: a lost node turns NotReady 16 s after its last status (kubelets report every 2 s), not 50 s
-NODE_GRACE=$([ "$NODES" = 1 ] || echo --node-monitor-grace-period=16s)
+NODE_GRACE=(); [ "$NODES" = 1 ] || NODE_GRACE=(--node-monitor-grace-period=16s)
 CLUSTER_CIDR=$([ "$NODES" = 1 ] && echo "$POD_CIDR" || echo 10.244.0.0/16)   # kube-proxy: traffic from pods is not masqueraded
 DNS_IP=10.0.0.10; CLUSTER_DOMAIN=cluster.local   # CoreDNS behind Service kube-system/kube-dns
 PAUSE_IMAGE=docker.io/local/pause:3.10; COREDNS_IMAGE=docker.io/local/coredns:1.15.0
 NODE_NAME=wso2k8s-node
 ENC=$STATE/encryption   # outside $KC: reset keeps it (the key is per machine)
 REGISTRIES=${REGISTRIES-127.0.0.1:5000 localhost:5000}
-PKGS="etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack openssl curl python3 kmod"
-iptables -V 2>/dev/null | grep -q nf_tables && PKGS="$PKGS nftables"   # down deletes emptied tables with nft
+PKGS=(etcd-server containerd runc containernetworking-plugins iptables iproute2 conntrack openssl curl python3 kmod)
+iptables -V 2>/dev/null | grep -q nf_tables && PKGS+=(nftables)   # down deletes emptied tables with nft
 # a static busybox goes into the local/busybox:1 test image: Debian's busybox-static unless /bin/busybox already is static
-[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || PKGS="$PKGS busybox-static"
+[ -x /bin/busybox ] && ! ldd /bin/busybox >/dev/null 2>&1 || PKGS+=(busybox-static)
 # sysctls that kubelet (kernel tunables), kube-proxy (route_localnet) or the CNI bridge (ip_forward) may change
 SYSCTLS="net.ipv4.conf.all.route_localnet net.ipv4.ip_forward vm.overcommit_memory vm.panic_on_oom kernel.panic
  kernel.panic_on_oops kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.bridge.bridge-nf-call-iptables
@@ -53,10 +54,6 @@ SYSCTLS="net.ipv4.conf.all.route_localnet net.ipv4.ip_forward vm.overcommit_memo
 # (kubelet's device-plugin socket dir is hard-wired to /var/lib/kubelet/device-plugins; /var/log/pods too)
 HOST_DIRS="/var/log/pods /var/log/containers /var/lib/cni /var/lib/kubelet /usr/libexec/kubernetes /usr/libexec /run/netns"
 
-T0=$(date +%s%N)
-el() { local d=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
-log() { echo "[cluster +$(el)] $*"; }
-die() { echo "[cluster +$(el)] ERROR: $*" >&2; exit 1; }
 kubectl_() { "$BIN/kubectl" --kubeconfig="$K" "$@"; }
 curl_() { curl -A wso2k8s-tools "$@"; }   # never curl's own User-Agent: see README (pretty-print crash)
 
@@ -65,26 +62,13 @@ lock() {  # one up/down at a time; fd 9 is closed for every daemon (else they wo
   flock -n 9 || { log "another cluster.sh up/down runs; waiting for it"; flock 9; }
 }
 
-missing_pkgs() { local p; for p; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || echo "$p"; done; }
-ensure_pkgs() {
-  local miss; miss=$(missing_pkgs "$@" | xargs)
-  [ -z "$miss" ] && return 0
-  export DEBIAN_FRONTEND=noninteractive
-  local A=(-o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
-  log "installing Debian packages: $miss"
-  if ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 || ! apt-get "${A[@]}" install $miss >"$KC/apt.log" 2>&1; then
-    log "apt-get update (package lists missing or stale)"
-    apt-get -o DPkg::Lock::Timeout=600 -qq update
-    apt-get "${A[@]}" install $miss >"$KC/apt.log" 2>&1 || { tail -20 "$KC/apt.log" >&2; die "apt-get install failed"; }
-  fi
-}
-
 # --- processes: started in their own session, pid recorded; "ours" = recorded pid whose argv[0] is what we ran ---
 bg() {
   local name=$1; shift
   local exe; exe=$(command -v "$1") || die "$1 not found"; shift
   rm -f "$RUN/$name.pid"; echo "$exe" >"$RUN/$name.exe"
-  setsid ${BG_WRAP:-} "$HERE/../detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
+  # BG_WRAP: words put before the daemon (nodes.sh: nsenter into a node's namespaces), an array
+  setsid ${BG_WRAP[@]+"${BG_WRAP[@]}"} "$LIB_DIR/detach.sh" "$RUN/$name.pid" "$exe" "$@" >"$KC/log/$name.log" 2>&1 </dev/null 9>&- &
   for _ in $(seq 1 100); do [ -s "$RUN/$name.pid" ] && break; sleep 0.02; done
   grep -qx "$name" "$RUN/components" 2>/dev/null || echo "$name" >>"$RUN/components"
 }
@@ -93,33 +77,29 @@ pid_of() {  # prints the pid if the component runs and is ours
   [ "$({ tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null | head -1)" = "$(cat "$RUN/$1.exe" 2>/dev/null)" ] && echo "$p"
 }
 stop() {  # stop NAME...: SIGTERM to all of them at once, wait up to STOP_WAIT tenths of a second (100), then SIGKILL
-  local n p pids=() names=() wait=${STOP_WAIT:-100}
-  for n; do if p=$(pid_of "$n"); then kill "$p" 2>/dev/null || true; pids+=("$p"); names+=("$n"); fi; rm -f "$RUN/$n.pid"; done
-  [ ${#pids[@]} -gt 0 ] || return 0
-  for _ in $(seq 1 "$wait"); do
-    local alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ $alive = 0 ] && return 0; sleep 0.1
-  done
-  for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && { [ "$wait" -ge 50 ] && log "pid $p (${names[*]}) did not stop in time: SIGKILL"; kill -9 "$p" 2>/dev/null || true; }; done
-  return 0
+  local n p pids=() names=() killed wait=${STOP_WAIT:-100}
+  for n; do if p=$(pid_of "$n"); then pids+=("$p"); names+=("$n"); fi; rm -f "$RUN/$n.pid"; done
+  killed=$(stop_pids "$wait" ${pids[@]+"${pids[@]}"})
+  for p in $killed; do [ "$wait" -lt 50 ] || log "pid $p (${names[*]}) did not stop in time: SIGKILL"; done
 }
-wait_for() {  # wait_for NAME CONDITION [tenths-of-seconds] [component-log]
-  local i
-  for i in $(seq 1 "${3:-600}"); do
-    if eval "$2" >/dev/null 2>&1; then log "$1 ready"; return 0; fi
-    if [ -n "${4:-}" ] && ! pid_of "$4" >/dev/null; then break; fi   # the process died: no point waiting
+wait_for() {  # wait_for NAME TENTHS COMPONENT COMMAND...: until COMMAND succeeds; COMPONENT ('' for none) dying ends it
+  local name=$1 tenths=$2 comp=$3; shift 3
+  for _ in $(seq 1 "$tenths"); do
+    if "$@" >/dev/null 2>&1; then log "$name ready"; return 0; fi
+    if [ -n "$comp" ] && ! pid_of "$comp" >/dev/null; then break; fi   # the process died: no point waiting
     sleep 0.1
   done
-  [ -n "${4:-}" ] && { echo "--- last lines of $KC/log/$4.log:" >&2; tail -15 "$KC/log/$4.log" >&2; }
-  die "$1 not ready (logs: $KC/log; clean up with: $0 down)"
+  [ -n "$comp" ] && { echo "--- last lines of $KC/log/$comp.log:" >&2; tail -15 "$KC/log/$comp.log" >&2; }
+  die "$name not ready (logs: $KC/log; clean up with: $0 down)"
 }
 
 apiserver_ready() { curl_ -sf -m 2 --cacert "$P/ca.crt" -H "Authorization: Bearer $(cut -d, -f1 "$P/tokens.csv")" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1; }
+coredns_ready() { [ "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; }
 node_ready() { [ "$(kubectl_ get node "${1:-$NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; }
 
 is_up() {  # every recorded component runs, the API is ready and the node (if any) is Ready
   [ -f "$RUN/up-complete" ] || return 1
-  local c; for c in $(cat "$RUN/components"); do pid_of "$c" >/dev/null || return 1; done
+  local c; while read -r c; do pid_of "$c" >/dev/null || return 1; done <"$RUN/components"
   apiserver_ready || return 1
   if grep -qx kubelet "$RUN/components"; then node_ready || return 1; fi
   local i; for i in $(recorded_nodes); do node_ready "$(node_name "$i")" || return 1; done
@@ -268,7 +248,7 @@ cmd_up() {
     [ -x "$BIN/$c" ] || { log "Kubernetes binaries missing in $BIN: building them now (~25 min cold)"; cmd_build; break; }
   done
   mkdir -p "$KC" "$P"
-  ensure_pkgs $PKGS
+  ensure_pkgs "$KC/apt.log" "${PKGS[@]}"
   modprobe br_netfilter 2>/dev/null || true; modprobe overlay 2>/dev/null || true
   mkdir -p "$RUN" "$KC/log"
   rm -rf "$KC/log.prev"; [ -n "$(ls -A "$KC/log")" ] && mv "$KC/log" "$KC/log.prev" && mkdir -p "$KC/log"
@@ -278,7 +258,7 @@ cmd_up() {
   local s; for s in $SYSCTLS; do v=$(sysctl -n "$s" 2>/dev/null) && printf '%s\t%s\n' "$s" "$v" || true; done >"$RUN/sysctl.before"
   local d; for d in $HOST_DIRS; do [ -e "$d" ] || echo "$d"; done >"$RUN/created-dirs"
   ls /sys/fs/cgroup/*/kubepods -d 2>/dev/null >"$RUN/cgroups.before" || true
-  ls /run/netns 2>/dev/null | sort >"$RUN/netns.before" || true
+  { find /run/netns -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null || true; } | sort >"$RUN/netns.before"
 
   # --- certificates: self-signed CA, apiserver cert for 127.0.0.1/$NODE_IP/10.0.0.1, SA key, static admin token ---
   if [ ! -f "$P/tokens.csv" ]; then
@@ -317,7 +297,7 @@ KCFG
     --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "http://127.0.0.1:$((ETCD_PORT+10))" \
     --initial-advertise-peer-urls "http://127.0.0.1:$((ETCD_PORT+10))" --initial-cluster "wso2k8s=http://127.0.0.1:$((ETCD_PORT+10))" \
     --listen-metrics-urls "http://127.0.0.1:$((ETCD_PORT+20))"
-  wait_for etcd "curl_ -sf -m 1 http://127.0.0.1:$ETCD_PORT/health" 300 etcd
+  wait_for etcd 300 etcd curl_ -sf -m 1 "http://127.0.0.1:$ETCD_PORT/health"
 
   # --- kube-apiserver: advertises $NODE_IP, so endpoints/kubernetes = $NODE_IP:$API_PORT and kube-proxy routes
   #     pods' 10.0.0.1:443 there. The lo alias must exist before it starts. ---
@@ -330,7 +310,7 @@ KCFG
     --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" --service-account-issuer=https://kubernetes.default.svc \
     --service-cluster-ip-range="$SERVICE_CIDR" --service-node-port-range=30000-32767 --authorization-mode=RBAC --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP --profiling=false
-  wait_for kube-apiserver apiserver_ready 900 kube-apiserver
+  wait_for kube-apiserver 900 kube-apiserver apiserver_ready
   if [ "$NODE" != 1 ]; then finish_up; return 0; fi
 
   # --- controllers (RC/Deployment -> pods, endpoints, service-account tokens, GC) + scheduler ---
@@ -338,7 +318,7 @@ KCFG
   bg kube-controller-manager "$BIN/kube-controller-manager" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+1)) --service-account-private-key-file="$P/sa.key" \
     --root-ca-file="$P/ca.crt" --service-cluster-ip-range="$SERVICE_CIDR" --controllers='*,-nodeipam' \
-    --flex-volume-plugin-dir="$KC/kcm-volume-plugins" $NODE_GRACE
+    --flex-volume-plugin-dir="$KC/kcm-volume-plugins" ${NODE_GRACE[@]+"${NODE_GRACE[@]}"}
   bg kube-scheduler "$BIN/kube-scheduler" --kubeconfig="$K" --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
     --leader-elect=false --bind-address=127.0.0.1 --secure-port=$((API_PORT+2))
 
@@ -361,7 +341,7 @@ KCFG
   log "starting containerd"
   bg containerd containerd --config "$KC/containerd.toml"
   extra_nodes_start_containerd
-  wait_for containerd "ctr -a $KC/containerd.sock version" 300 containerd
+  wait_for containerd 300 containerd ctr -a "$KC/containerd.sock" version
   # images that cannot be pulled here: pause (sandbox) and a busybox for quick tests (local/busybox:1)
   rm -rf "$KC/img"; mkdir -p "$KC/img/pause" "$KC/img/bb/bin" "$KC/img/bb/www" "$KC/img/bb/tmp"
   cp "$BIN/pause" "$KC/img/pause/pause"
@@ -388,16 +368,16 @@ KCFG
     bg kube-proxy "$BIN/kube-proxy" --config="$KC/kube-proxy.yaml"
   fi
   extra_nodes_start
-  wait_for "node $NODE_NAME (Ready)" node_ready 1200 kubelet
-  [ "$PROXY" = 1 ] && wait_for kube-proxy "curl_ -sf -m 1 http://127.0.0.1:10356/healthz" 300 kube-proxy
+  wait_for "node $NODE_NAME (Ready)" 1200 kubelet node_ready
+  [ "$PROXY" = 1 ] && wait_for kube-proxy 300 kube-proxy curl_ -sf -m 1 http://127.0.0.1:10356/healthz
   extra_nodes_wait
   forget_extra_nodes
   # pods are rejected until their namespace's ServiceAccount exists (tokens are projected now, no token Secret)
-  wait_for "default service account" "kubectl_ -n default get sa default" 300
+  wait_for "default service account" 300 "" kubectl_ -n default get sa default
   log "deploying CoreDNS (kube-system/coredns, Service kube-dns $DNS_IP, domain $CLUSTER_DOMAIN)"
   sed -e "s/__DNS_IP__/$DNS_IP/" -e "s/__DOMAIN__/$CLUSTER_DOMAIN/" -e "s#__IMAGE__#$COREDNS_IMAGE#" "$HERE/coredns.yaml" |
     kubectl_ apply -f - >/dev/null
-  wait_for "CoreDNS" "[ \"\$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}')\" = 1 ]" 900
+  wait_for CoreDNS 900 "" coredns_ready
   encrypt_existing_secrets
   finish_up
 }
@@ -410,7 +390,7 @@ finish_up() {
 
 # =====================================================================================================
 do_down() {  # called with the lock held
-  local A=(-a "$KC/containerd.sock" -n k8s.io) id sock i nodes_p=() nodes_c=()
+  local id sock i nodes_p=() nodes_c=()
   for i in $(recorded_nodes); do nodes_p+=("node$i-kube-proxy" "node$i-kubelet"); nodes_c+=("node$i-containerd"); done
   if pid_of kubelet >/dev/null && apiserver_ready; then
     # no new pods: stop the controllers first; then let kubelet tear pods down through CRI (CNI DEL, veths)
@@ -442,7 +422,7 @@ do_down() {  # called with the lock held
   wait "$cpid" || true
   log "all processes stopped; undoing host changes"
   # pinned network namespaces that appeared during the run
-  local n; for n in $(comm -13 "$RUN/netns.before" <(ls /run/netns 2>/dev/null | sort) 2>/dev/null); do
+  local n; for n in $(comm -13 "$RUN/netns.before" <(find /run/netns -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort) 2>/dev/null); do
     # a pin can be mounted twice: `ip netns add` (NODES>1, or anyone's) bind-mounts /run/netns onto itself
     # recursively, copying the pins made before it; the hidden lower copy makes rm fail with EBUSY. Unmount until
     # gone; a name still busy elsewhere is said and kept, and the clean-up carries on
@@ -461,7 +441,7 @@ do_down() {  # called with the lock held
   fi
   [ -f "$RUN/lo-alias" ] && { ip addr del "$NODE_IP/32" dev lo 2>/dev/null || true; }
   # mounts under the state dir (kubelet's rshared root dir, secrets tmpfs, container rootfs, shm)
-  local m; for m in $(awk -v k="$KC/" 'index($2, k) == 1 {print $2}' /proc/mounts | sort -r); do umount "$m" 2>/dev/null || umount -l "$m"; done
+  local m; while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done < <(awk -v k="$KC/" 'index($2, k) == 1 {print $2}' /proc/mounts | sort -r)
   # cgroups kubelet created (cgroupfs driver): remove the empty kubepods trees it left
   local cg; for cg in /sys/fs/cgroup/*/kubepods; do
     [ -d "$cg" ] || continue; grep -qx "$cg" "$RUN/cgroups.before" 2>/dev/null && continue
@@ -486,6 +466,13 @@ do_down() {  # called with the lock held
   done
 }
 
+# delete_rule IPTABLES TABLE SPEC: SPEC is a rule as `iptables -S` prints it (quoted comments included), split into
+# words the way a shell would (Python's shlex), with no eval
+delete_rule() {
+  local words=()
+  mapfile -t words < <(shell_words "$3")
+  "$1" -t "$2" -D "${words[@]}"
+}
 undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules jumping to KUBE-*/CNI-* chains that
                    # did not exist before up, those chains, and the FORWARD rules up recorded
   local ipt t line c chain new
@@ -499,7 +486,7 @@ undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules ju
         chain=$(awk '{print $2}' <<<"$line")
         grep -qxF "$chain" <<<"$new" && continue            # inside a new chain: flushed below
         c=$(sed -nE 's/.* -[jg] ((KUBE|CNI)-[^ ]+).*/\1/p' <<<"$line")
-        [ -n "$c" ] && grep -qxF "$c" <<<"$new" && { eval "$ipt -t $t -D ${line#-A }" 2>/dev/null || true; }
+        [ -n "$c" ] && grep -qxF "$c" <<<"$new" && { delete_rule "$ipt" "$t" "${line#-A }" 2>/dev/null || true; }
       done
       for c in $new; do "$ipt" -t "$t" -F "$c" 2>/dev/null || true; done
       for c in $new; do "$ipt" -t "$t" -X "$c" 2>/dev/null || true; done
@@ -520,7 +507,7 @@ undo_iptables() {  # remove what kubelet, kube-proxy, CNI and up added: rules ju
     done
   fi
   if [ -f "$RUN/forward-rules" ]; then
-    while read -r d ifc; do iptables -D FORWARD $d "${ifc:-wso2k8s0}" -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null || true; done <"$RUN/forward-rules"
+    while read -r d ifc; do iptables -D FORWARD "$d" "${ifc:-wso2k8s0}" -m comment --comment "wso2k8s: pod traffic" -j ACCEPT 2>/dev/null || true; done <"$RUN/forward-rules"
   fi
 }
 
@@ -542,16 +529,16 @@ cmd_reset() {  # start empty on purpose: the cluster's objects go, the CA, token
 cmd_status() {
   if [ ! -s "$RUN/components" ]; then echo "cluster: down"; return 3; fi
   local c p bad=0
-  for c in $(cat "$RUN/components"); do
+  while read -r c; do
     if p=$(pid_of "$c"); then printf '  %-24s running  pid %s\n' "$c" "$p"; else printf '  %-24s NOT RUNNING\n' "$c"; bad=1; fi
-  done
+  done <"$RUN/components"
   if apiserver_ready; then echo "  api https://127.0.0.1:$API_PORT ready"; else echo "  api https://127.0.0.1:$API_PORT NOT READY"; bad=1; fi
   if grep -qx kubelet "$RUN/components"; then
     if [ -z "$(recorded_nodes)" ]; then
       if node_ready; then echo "  node $NODE_NAME Ready ($NODE_IP)"; else echo "  node $NODE_NAME NOT Ready"; bad=1; fi
     else nodes_status || bad=1; fi
     [ "$bad" = 0 ] && echo "  pods: $(kubectl_ get pods -A --no-headers 2>/dev/null | wc -l), services: $(kubectl_ get svc -A --no-headers 2>/dev/null | wc -l)"
-    if [ "$(kubectl_ -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]; then
+    if coredns_ready; then
       echo "  dns: CoreDNS ready (kube-dns $DNS_IP, $CLUSTER_DOMAIN)"; else echo "  dns: CoreDNS NOT READY"; bad=1; fi
   fi
   [ -f "$RUN/up-complete" ] || { echo "  (up did not complete)"; bad=1; }
@@ -559,7 +546,7 @@ cmd_status() {
   if [ "$bad" = 0 ]; then echo "cluster: up"; return 0; else echo "cluster: UNHEALTHY (try: $0 down && $0 up; logs: $KC/log)"; return 1; fi
 }
 
-[ "$(id -u)" = 0 ] || die "run as root"
+need_root
 case "${1:-}" in
   build) cmd_build ;;
   up) cmd_up ;;

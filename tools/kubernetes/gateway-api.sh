@@ -72,7 +72,7 @@ case "${1:-apply}" in
   files) echo "$CRDS" ;;
   apply)
     if applied; then log "CRDs $VERSION ($CHANNEL) already applied"; exit 0; fi
-    log "applying $(ls "$CRDS"/*.yaml | wc -l) files ($VERSION, $CHANNEL channel)"
+    log "applying $(find "$CRDS" -maxdepth 1 -name "*.yaml" | wc -l) files ($VERSION, $CHANNEL channel)"
     "$BIN/kubectl" --kubeconfig="$KUBECONFIG" apply --server-side --force-conflicts \
       --field-manager=wso2-kubernetes-gateway-api -f "$CRDS" >&2
     "$BIN/kubectl" --kubeconfig="$KUBECONFIG" wait --for=condition=Established --timeout=60s \

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Extra nodes for cluster.sh (sourced by it): NODES=N starts nodes 2..N beside the host's node 1.
 #
 # Node 1 is the host itself (kubelet on 10.245.0.1 on lo, bridge wso2k8s0, pods 10.244.0.0/24), as with one node.
@@ -64,7 +65,8 @@ node_prepare() {
 }
 
 # run a daemon of node i inside its namespaces (bg with a wrapper; nsenter execs, so the recorded pid is the daemon)
-node_bg() { local i=$1; shift; BG_WRAP="nsenter --mount=$RUN/mnt/$i --net=/run/netns/wso2k8s-node$i --" bg "$@"; }
+# shellcheck disable=SC2034  # BG_WRAP is read by bg (cluster.sh), which this calls
+node_bg() { local i=$1; shift; local BG_WRAP=(nsenter "--mount=$RUN/mnt/$i" "--net=/run/netns/wso2k8s-node$i" --); bg "$@"; }
 
 node_start_containerd() {
   local i=$1 D; D=$(node_dir "$1")
@@ -76,7 +78,7 @@ node_start_containerd() {
 
 node_start_kubelet_proxy() {
   local i=$1 D ip name; D=$(node_dir "$1"); ip=$(node_ip "$1"); name=$(node_name "$1")
-  wait_for "node$i containerd" "ctr -a $D/containerd.sock version" 300 "node$i-containerd"
+  wait_for "node$i containerd" 300 "node$i-containerd" ctr -a "$D/containerd.sock" version
   local img; for img in pause busybox coredns; do ctr -a "$D/containerd.sock" -n k8s.io images import "$KC/img/$img.tar" >/dev/null; done
   kubelet_yaml "$ip" "$D" "/wso2k8s-node$i" >"$D/kubelet.yaml"
   log "starting node $name ($ip, pods $(node_cidr "$i")): kubelet, kube-proxy"
@@ -96,15 +98,15 @@ extra_nodes_start_containerd() { local i; for i in $(extra_nodes); do node_start
 extra_nodes_start() { local i; for i in $(extra_nodes); do node_start_kubelet_proxy "$i"; done; }
 extra_nodes_wait() {
   local i; for i in $(extra_nodes); do
-    wait_for "node $(node_name "$i") (Ready)" "node_ready $(node_name "$i")" 1200 "node$i-kubelet"
-    wait_for "node$i kube-proxy" "ip netns exec wso2k8s-node$i curl -sf -m 1 http://127.0.0.1:10356/healthz" 300 "node$i-kube-proxy"
+    wait_for "node $(node_name "$i") (Ready)" 1200 "node$i-kubelet" node_ready "$(node_name "$i")"
+    wait_for "node$i kube-proxy" 300 "node$i-kube-proxy" ip netns exec "wso2k8s-node$i" curl -sf -m 1 http://127.0.0.1:10356/healthz
   done
 }
 # Node objects of extra nodes a bigger earlier run registered (etcd keeps them): gone, or they stay NotReady forever
 forget_extra_nodes() {
   local n keep=" " i
   for i in $(seq 1 "$NODES"); do keep="$keep$(node_name "$i") "; done
-  for n in $(kubectl_ get nodes -o name 2>/dev/null | sed 's#^node/##' | grep -E "^$NODE_NAME[2-9]\$" || true); do
+  for n in $(kubectl_ get nodes -o name 2>/dev/null | sed 's#^node/##' | grep -E "^${NODE_NAME}[2-9]\$" || true); do
     case "$keep" in *" $n "*) ;; *) log "deleting node $n (left by an earlier NODES run)"; kubectl_ delete node "$n" >/dev/null;; esac
   done
 }

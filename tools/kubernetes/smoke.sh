@@ -27,11 +27,9 @@ NS=${SMOKE_NS:-wso2k8s-smoke}
 NODEPORT=${SMOKE_NODEPORT:-32002}
 IMAGE=$REG/wso2k8s/smoke:1
 
-T0=$(date +%s%N)
-el() { local d=$(( ($(date +%s%N) - T0) / 1000000 )); printf '%d.%02ds' $((d / 1000)) $(((d % 1000) / 10)); }
-log() { echo "[smoke +$(el)] $*"; }
-ok() { echo "[smoke +$(el)] OK   $*"; }
-fail() { echo "[smoke +$(el)] FAIL $*" >&2; exit 1; }
+LOG_TAG=smoke; . "$TOOLS/lib.sh"
+ok() { log "OK   $*"; }
+fail() { echo "[smoke +$(elapsed)] FAIL $*" >&2; exit 1; }
 k() { "$BIN/kubectl" --kubeconfig="$K" "$@"; }
 
 "$TOOLS/docker/engine.sh" status >/dev/null || fail "docker engine not up (tools/docker/engine.sh up)"
@@ -135,6 +133,7 @@ ANS=$(for _ in $(seq 1 8); do curl -s -m 3 "http://127.0.0.1:$NODEPORT/"; done |
 [ "$(wc -l <<<"$ANS")" = 1 ] && grep -qxF "$(awk '{print $2}' <<<"$ANS")" <<<"$PODS" || fail "NodePort 127.0.0.1:$NODEPORT with ClientIP affinity: got [$ANS]"
 ok "NodePort http://127.0.0.1:$NODEPORT answered 8/8 from one pod (sessionAffinity ClientIP): $(awk '{print $2}' <<<"$ANS")"
 
+# shellcheck disable=SC2016  # expanded inside the pod
 CHECK='SA=/var/run/secrets/kubernetes.io/serviceaccount
 curl -sS -m 5 -A wso2k8s-smoke --cacert $SA/ca.crt -H "Authorization: Bearer $(cat $SA/token)" -w "\nHTTP %{http_code}\n" \
   "https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_HTTPS/api/v1/namespaces/$(cat $SA/namespace)/endpoints/web"'
@@ -145,6 +144,7 @@ for i in $(seq 1 30); do
   sleep 0.5
 done
 [ "$(tail -1 <<<"$OUT")" = "HTTP 200" ] && [ "$GOT" = "$IPS" ] || fail "in-pod API call: $OUT"
+# shellcheck disable=SC2016  # expanded inside the pod
 HOSTPORT=$(k -n "$NS" exec "$P1" -- sh -c 'echo $KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT_HTTPS')
 ok "pod $P1 GET https://$HOSTPORT/api/v1/namespaces/$NS/endpoints/web with SA token + ca.crt: HTTP 200, IPs $(xargs <<<"$GOT")"
 

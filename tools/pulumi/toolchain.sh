@@ -3,6 +3,7 @@
 #
 #   tools/pulumi/toolchain.sh ensure <venv-dir>   build what is missing (cached), install plugins, print exports
 #   tools/pulumi/toolchain.sh env <venv-dir>      print the exports only if everything is already cached (else exit 1)
+#   tools/pulumi/toolchain.sh check <venv-dir>    go vet + go test of this project's own Go (langhost/, plugininfo/)
 #
 #   eval "$(tools/pulumi/toolchain.sh ensure .venv)"
 #
@@ -16,13 +17,11 @@ PC="$CACHE_ROOT/pulumi"                       # everything built lives here, key
 HOME_DIR="${PULUMI_HOME:-$CACHE_ROOT/pulumi-home}"
 GO_BIN="${GO:-go}"
 BUILD_TAGS="osusergo,grpcnotrace"
-T0=$SECONDS
-
-log() { printf '[pulumi-toolchain %4ds] %s\n' "$((SECONDS - T0))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+LOG_TAG=pulumi-toolchain LOG_FD=2   # stdout carries the exports
+. "$HERE/../lib.sh"
 
 usage() {
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -31,21 +30,22 @@ goenv() {
   export GOMODCACHE="$PC/go/mod" GOCACHE="$PC/go/cache" GOPATH="$PC/go/path"
   command -v "$GO_BIN" >/dev/null || GO_BIN=/usr/local/go/bin/go
   command -v "$GO_BIN" >/dev/null || die "no go toolchain found (set GO=/path/to/go)"
+  command -v jq >/dev/null || ensure_pkgs "$PC/apt.log" jq   # reads `go mod download/edit -json`
 }
 
 # ---------------------------------------------------------------- what the venv asks for
 SDK_VERSION=""
 PLUGINS=()          # "name version"
 read_venv() {
-  local venv="$1" py line
+  local venv="$1" py
   py="$venv/bin/python"
   VENV_PY="$py"
   [[ -x "$py" ]] || die "$py not found: give the project's virtualenv directory"
-  while read -r line; do
-    set -- $line
-    case "$1" in
-      sdk) SDK_VERSION="$3" ;;
-      plugin) PLUGINS+=("$2 $3") ;;
+  local kind name ver
+  while read -r kind name ver _; do
+    case "$kind" in
+      sdk) SDK_VERSION="$ver" ;;
+      plugin) PLUGINS+=("$name $ver") ;;
     esac
   done < <("$py" "$HERE/venv_versions.py")
   [[ -n "$SDK_VERSION" ]] || die "could not read the pulumi SDK version from $venv"
@@ -67,23 +67,25 @@ plugin_row() {
 # go mod download a module version and print one field of the JSON (Dir, GoMod).
 mod_field() {
   local modver="$1" field="$2" json
-  json="$(cd "$PC" && "$GO_BIN" mod download -json "$modver" 2>&1)" || true
-  if grep -q '"Error"' <<<"$json" || ! grep -q "\"$field\"" <<<"$json"; then
-    die "go mod download $modver failed: $(sed -n 's/.*"Error": "\(.*\)".*/\1/p' <<<"$json" | head -1)"
-  fi
-  sed -n "s/^[[:space:]]*\"$field\": \"\(.*\)\",\{0,1\}$/\1/p" <<<"$json" | head -1
+  json="$(cd "$PC" && "$GO_BIN" mod download -json "$modver" 2>/dev/null)" || true
+  jq -er --arg f "$field" 'select(.Error == null) | .[$f] // empty' <<<"$json" 2>/dev/null ||
+    die "go mod download $modver failed: $(jq -r '.Error // "no \(.)"' <<<"$json" 2>/dev/null | head -1)"
 }
 
-# Print a go.mod's replace directives that do not point at a local path, one "replace a => b v" per line.
+# A go.mod's replace directives that do not point at a local path, one "replace a => b v" per line
+# (read with `go mod edit -json`).
 nonlocal_replaces() {
-  awk '
-    /^replace[[:space:]]*\($/ {inblk=1; next}
-    inblk && /^\)/ {inblk=0; next}
-    inblk {line=$0; gsub(/^[[:space:]]+/, "", line)}
-    !inblk && /^replace[[:space:]]/ {line=$0; sub(/^replace[[:space:]]+/, "", line)}
-    line != "" { split(line, a, "=>"); r=a[2]; gsub(/^[[:space:]]+/, "", r);
-                 if (r !~ /^\.\.?\// && r !~ /^\//) print "replace " line; line="" }
-  ' "$1"
+  "$GO_BIN" mod edit -json "$1" | jq -r '.Replace // [] | .[] | select(.New.Version != null)
+    | "replace \(.Old.Path)\(if .Old.Version then " " + .Old.Version else "" end) => \(.New.Path) \(.New.Version)"'
+}
+
+# Copy go.mod SRC to DST without its replace directives that point at a local path (../sdk, ./upstream).
+drop_local_replaces() {
+  local drops=()
+  cp "$1" "$2"
+  mapfile -t drops < <("$GO_BIN" mod edit -json "$1" | jq -r '.Replace // [] | .[] | select(.New.Version == null)
+    | "-dropreplace=\(.Old.Path)\(if .Old.Version then "@" + .Old.Version else "" end)"')
+  [ ${#drops[@]} = 0 ] || "$GO_BIN" mod edit "${drops[@]}" "$2"
 }
 
 # Build into a temp dir next to the final one; rename only when complete (a killed build leaves no final dir).
@@ -92,6 +94,15 @@ publish() {
   local tmp="$1" final="$2"
   mkdir -p "$(dirname "$final")"
   mv -T "$tmp" "$final" 2>/dev/null || { [[ -d "$final" ]] && rm -rf "$tmp"; } || die "could not publish $final"
+}
+
+# The module a Go program of this project (langhost/, plugininfo/) is built and tested in: its .go files and a
+# go.mod requiring sdk/v3 at the CLI's version, tidied.   own_module <dir under tools/pulumi> <module> <ver> <out>
+own_module() {
+  mkdir -p "$4"
+  cp "$HERE/$1"/*.go "$4/"
+  printf 'module %s\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' "$2" "$3" >"$4/go.mod"
+  (cd "$4" && "$GO_BIN" mod tidy >&2)
 }
 
 gobuild() { # gobuild <out> <ldflags> <pkg>  (run inside the module)
@@ -109,11 +120,8 @@ build_probe() {
   goenv
   log "probe: building plugininfo (sdk/v3 $ver)"
   tmp="$(new_tmp "probe-$ver")"
-  mkdir -p "$tmp/src"
-  cp "$HERE/plugininfo/main.go" "$tmp/src/main.go"
-  printf 'module wso2k8s.local/plugininfo\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' \
-    "$ver" >"$tmp/src/go.mod"
-  (cd "$tmp/src" && "$GO_BIN" mod tidy >&2 && gobuild "$tmp/plugininfo" "" .)
+  own_module plugininfo wso2k8s.local/plugininfo "$ver" "$tmp/src"
+  (cd "$tmp/src" && gobuild "$tmp/plugininfo" "" .)
   rm -rf "$tmp/src"
   publish "$tmp" "$final"
 }
@@ -184,11 +192,9 @@ build_langhost() {
   goenv
   log "language host: building langhost/main.go ($(langhost_hash)) against sdk/v3 $ver"
   tmp="$(new_tmp "langhost-$ver")"
-  mkdir -p "$tmp/src" "$tmp/bin"
-  cp "$HERE/langhost/main.go" "$tmp/src/main.go"
-  printf 'module wso2k8s.local/pulumi-language-python\n\ngo 1.25\n\nrequire github.com/pulumi/pulumi/sdk/v3 %s\n' \
-    "$ver" >"$tmp/src/go.mod"
-  (cd "$tmp/src" && "$GO_BIN" mod tidy >&2 && gobuild "$tmp/bin/pulumi-language-python" "-X main.Version=$ver" .)
+  mkdir -p "$tmp/bin"
+  own_module langhost wso2k8s.local/pulumi-language-python "$ver" "$tmp/src"
+  (cd "$tmp/src" && gobuild "$tmp/bin/pulumi-language-python" "-X main.Version=$ver" .)
   for f in pulumi pulumi-language-python-exec pulumi-resource-pulumi-python; do
     [[ -e "$PC/cli-$ver/bin/$f" ]] || continue
     ln "$PC/cli-$ver/bin/$f" "$tmp/bin/$f" 2>/dev/null || cp -p "$PC/cli-$ver/bin/$f" "$tmp/bin/$f"
@@ -221,11 +227,7 @@ build_module() {
   src="$(mod_field "$module@$modver" Dir)"
   cp -r "$src" "$tmp/src"
   chmod -R u+w "$tmp/src"
-  awk '
-    /^replace[[:space:]]*\($/ {inblk=1; print; next}
-    inblk && /^\)/ {inblk=0; print; next}
-    /=>[[:space:]]*(\.\.?)?\// {next}
-    {print}' "$src/go.mod" >"$tmp/src/go.mod"
+  drop_local_replaces "$src/go.mod" "$tmp/src/go.mod"
   case "$prep" in
     -) ;;
     generate) (cd "$tmp/src/$mainpkg" && VERSION="$ver" "$GO_BIN" generate ./ >&2) ;;
@@ -282,9 +284,8 @@ build_aux_for() { # build_aux_for <plugin name>
 aux_exports_cached() { # for `env`: the aux exports if built, exit 1 if one is missing
   local name ver forp p
   for p in "${PLUGINS[@]}"; do
-    set -- $p
     while IFS=$'\t' read -r _ name ver _ _ _ _ _ forp _; do
-      [[ "$forp" == "$1" ]] || continue
+      [[ "$forp" == "${p% *}" ]] || continue
       [[ -x "$PC/$name-$ver/cli-plugins/$name" ]] || { log "not cached: $name $ver"; return 1; }
       AUX_EXPORTS+=("WSO2K8S_PULUMI_DOCKER_CONFIG=$PC/$name-$ver")
     done < <(awk -F'\t' '$1=="aux"' "$HERE/sources.tsv")
@@ -307,6 +308,7 @@ install_plugin() {
 }
 
 print_exports() {
+  # shellcheck disable=SC2016  # $PATH is expanded where the exports are evaluated
   printf 'export PATH=%q:"$PATH"\n' "$CLI_DIR"
   printf 'export PULUMI_HOME=%q\n' "$HOME_DIR"
   printf 'export PULUMI_SKIP_UPDATE_CHECK=true\n'
@@ -328,7 +330,7 @@ case "$cmd" in
     flock 9 # one builder at a time; a second caller waits, then finds everything cached
     rm -rf "$PC/.tmp" # leftovers of interrupted builds (never published); safe: we hold the lock
     log "venv asks for: pulumi SDK $SDK_VERSION; plugins: ${PLUGINS[*]:-none}"
-    for p in "${PLUGINS[@]}"; do check_plugin_source $p; done # fail before any long build
+    for p in "${PLUGINS[@]}"; do check_plugin_source "${p% *}" "${p#* }"; done # fail before any long build
     build_probe "$CLI_VER"
     if path_cli_matches "v$SDK_VERSION" || path_cli_matches "$CLI_VER"; then
       log "cli: using $CLI_DIR/pulumi from PATH ($("$CLI_DIR/pulumi" version))"
@@ -338,10 +340,10 @@ case "$cmd" in
       build_langhost "$CLI_VER"
       CLI_DIR="$(langhost_dir "$CLI_VER")"
     fi
-    for p in "${PLUGINS[@]}"; do build_plugin $p; done
+    for p in "${PLUGINS[@]}"; do build_plugin "${p% *}" "${p#* }"; done
     for p in "${PLUGINS[@]}"; do build_aux_for "${p%% *}"; done
-    for p in "${PLUGINS[@]}"; do install_plugin $p; done
-    log "ready in $((SECONDS - T0))s: $("$CLI_DIR/pulumi" version), PULUMI_HOME=$HOME_DIR"
+    for p in "${PLUGINS[@]}"; do install_plugin "${p% *}" "${p#* }"; done
+    log "ready: $("$CLI_DIR/pulumi" version), PULUMI_HOME=$HOME_DIR"
     print_exports
     ;;
   env)
@@ -351,11 +353,22 @@ case "$cmd" in
       CLI_DIR="$(langhost_dir "$CLI_VER")"
     fi
     for p in "${PLUGINS[@]}"; do
-      set -- $p
-      plugin_installed "$1" "$2" || { log "not cached: plugin $1 $2 (run: $0 ensure $venv)"; exit 1; }
+      plugin_installed "${p% *}" "${p#* }" || { log "not cached: plugin $p (run: $0 ensure $venv)"; exit 1; }
     done
     aux_exports_cached || exit 1
     print_exports
+    ;;
+  check)
+    goenv
+    mkdir -p "$PC"
+    for prog in langhost:wso2k8s.local/pulumi-language-python plugininfo:wso2k8s.local/plugininfo; do
+      dir=$(mktemp -d)
+      own_module "${prog%%:*}" "${prog#*:}" "$CLI_VER" "$dir"
+      log "go vet + go test: tools/pulumi/${prog%%:*} (sdk/v3 $CLI_VER)"
+      (cd "$dir" && "$GO_BIN" vet -tags "$BUILD_TAGS" . && "$GO_BIN" test -count=1 -trimpath -tags "$BUILD_TAGS" .) >&2 ||
+        { rm -rf "$dir"; die "tools/pulumi/${prog%%:*}: go vet or go test failed"; }
+      rm -rf "$dir"
+    done
     ;;
   *) usage ;;
 esac

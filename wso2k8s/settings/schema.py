@@ -119,10 +119,19 @@ class PackSource(Strict):
     sha256: Sha256 | None = None  # of the zip, checked before anything is built
 
 
+class RemoteFile(Strict):
+    """A file fetched once from a URL into the cache and checked by its sha256 (wso2k8s/fetch.py)."""
+
+    url: str  # https:// (plain http:// only on loopback)
+    sha256: Sha256
+
+
 class JavaRuntime(Strict):
     source: Literal["jlink", "archive"]
     jlink_modules: list[str] = Field(default_factory=list)
-    archive: str | None = None  # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs)
+    # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs): a path, or an https:// URL
+    # fetched once into the cache (both checked by archive_sha256)
+    archive: str | None = None
     archive_sha256: Sha256 | None = None
     # Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is refused
     # unless this says the stack accepts it knowingly.
@@ -392,6 +401,8 @@ class Settings(Strict):
     clustering: Clustering
     file_list: list[str]  # paths inside the pack, copied from files_dir (seed: wso2::file_list)
     files_dir: str  # where file_list sources are, relative to the project
+    # file_list entries fetched from a URL (checked by sha256, cached) instead of read from files_dir
+    file_urls: dict[str, RemoteFile] = Field(default_factory=dict)
     pack: PackSource
     registry: Registry
     image_build: ImageBuild
