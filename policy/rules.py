@@ -35,6 +35,9 @@ PRODUCT_IMAGE = "wso2k8s:image:ProductImage"  # its `conf_files` input: the rend
 CARBON_CLUSTER = "wso2k8s:kubernetes:CarbonCluster"
 SKIP_SSL = "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION"
 COOKIE_AFFINITY = "nginx.ingress.kubernetes.io/affinity"
+# The other Ingress dialects the program writes (entry.ingress.dialect): their cookie-persistence annotations.
+COOKIE_PERSISTENCE = ("haproxy.org/cookie-persistence", "nginx.com/sticky-cookie-services")
+HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
@@ -232,21 +235,38 @@ def _multi_member(resources: Sequence[Resource]) -> Iterator[tuple[Resource, Map
 def sticky_sessions(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
     """With more than one member, a client stays on its member (the Carbon console keeps its session in the
     member's memory): the Service selecting the members has sessionAffinity ClientIP, or an Ingress routing to
-    it has cookie affinity."""
+    it has cookie affinity (any dialect the program writes), or an HTTPRoute to it has cookie sessionPersistence."""
     services = [r for r in resources if r.type == SERVICE]
     ingresses = [r for r in resources if r.type == INGRESS]
+    routes = [r for r in resources if r.type == HTTPROUTE]
     out = []
     for w, labels in _multi_member(resources):
         for svc in (s for s in services if _selects(_get(s.props, "spec", "selector"), labels)):
             if _get(svc.props, "spec", "sessionAffinity") == "ClientIP":
                 continue
             name = _get(svc.props, "metadata", "name")
-            if any(_get(i.props, "metadata", "annotations", COOKIE_AFFINITY) == "cookie"
-                   and name in _backends(i.props) for i in ingresses):
+            if any(_cookie_ingress(i.props) and name in _backends(i.props) for i in ingresses):
+                continue
+            if any(name in _cookie_route_backends(r.props) for r in routes):
                 continue
             out.append((svc, f"reaches {_get(w.props, 'spec', 'replicas')} members of {w.name} without sticky "
                              "sessions. Fix: service.session_affinity: ClientIP (or cookie affinity on the Ingress)"))
     return out
+
+
+def _cookie_ingress(ingress: Mapping[str, Any]) -> bool:
+    annotations = _get(ingress, "metadata", "annotations") or {}
+    return annotations.get(COOKIE_AFFINITY) == "cookie" or any(annotations.get(k) for k in COOKIE_PERSISTENCE)
+
+
+def _cookie_route_backends(route: Mapping[str, Any]) -> set[str]:
+    """The Services of the HTTPRoute's rules that keep a client on its backend by cookie."""
+    names = set()
+    for rule in _get(route, "spec", "rules") or []:
+        if (_get(rule, "sessionPersistence", "type") or "Cookie") != "Cookie" or not _get(rule, "sessionPersistence"):
+            continue
+        names |= {ref.get("name") for ref in rule.get("backendRefs") or [] if isinstance(ref, Mapping)}
+    return {n for n in names if isinstance(n, str)}
 
 
 def _backends(ingress: Mapping[str, Any]) -> set[str]:

@@ -122,6 +122,18 @@ def test_cookie_affinity_on_an_ingress_to_the_service_is_sticky_enough() -> None
     assert rules.sticky_sessions([*stack[:2], Resource(rules.INGRESS, "in", other)]) != []
 
 
+def test_the_other_ingress_dialects_and_an_httproute_with_cookie_persistence_are_sticky_enough() -> None:
+    base = [Resource(RC, "rc", workload()), Resource(rules.SERVICE, "svc", service("None"))]
+    backend = {"rules": [{"http": {"paths": [{"backend": {"service": {"name": "wso2is"}}}]}}]}
+    haproxy = {"metadata": {"annotations": {"haproxy.org/cookie-persistence": "wso2-route"}}, "spec": backend}
+    assert rules.sticky_sessions([*base, Resource(rules.INGRESS, "in", haproxy)]) == []
+    route = {"spec": {"rules": [{"backendRefs": [{"name": "wso2is", "port": 9443}],
+                                 "sessionPersistence": {"type": "Cookie", "cookie": {"name": "wso2-route"}}}]}}
+    assert rules.sticky_sessions([*base, Resource(rules.HTTPROUTE, "route", route)]) == []
+    del route["spec"]["rules"][0]["sessionPersistence"]
+    assert rules.sticky_sessions([*base, Resource(rules.HTTPROUTE, "route", route)]) != []
+
+
 def test_a_pdb_must_cover_multi_member_workloads_once_the_stack_has_pdbs() -> None:
     rc = Resource(RC, "rc", workload(replicas=2))
     assert rules.pdb_covers_members([rc]) == []  # no PDB in the stack: not applicable yet
