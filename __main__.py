@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pulumi
 
-from components.graph import deploy
+from program import deploy
 from wso2k8s.settings import SettingsError
 from wso2k8s.settings.stack_config import stack_config
 

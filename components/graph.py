@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
 from wso2k8s.pack.database_context import DatabaseContext
-from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
-from wso2k8s.settings import Settings, SettingsError, load_stack_settings
+from wso2k8s.prepare import PreparedProfile, PreparedStack
+from wso2k8s.settings import Settings
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
-from .entry import CarbonEntry, CarbonEntryArgs, entry_problems
+from .entry import CarbonEntry, CarbonEntryArgs
 from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
 from .registry import RegistryTarget
-
-LOCAL_KUBECONFIG = Path(os.environ.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes")) / "cluster" / "kubeconfig"
 
 
 @dataclass
@@ -69,7 +64,9 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
     registry = _registry(first, stack.secrets.registry_password)
     provider = k8s.Provider(
         "cluster",
-        kubeconfig=first.kubernetes.kubeconfig or str(LOCAL_KUBECONFIG),  # a path: no token in the state
+        # a path (the stack's, or the one the tools export: program.py), so no token lands in the state; none: the
+        # provider's own default (~/.kube/config)
+        kubeconfig=first.kubernetes.kubeconfig,
         context=first.kubernetes.context,
         # pulumi-kubernetes v4's default, said explicitly: the API server merges and records field owners, so a
         # field someone else changed (kubectl edit/scale) is a conflict, not a silent overwrite (README: Upgrading).
@@ -167,17 +164,3 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
     pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
     pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
-
-
-def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_keys: set[str],
-           build_dir: Path | None = None) -> StackGraph:
-    """The whole program: settings → inputs checked, contexts written → resources → outputs.
-    Raises SettingsError before registering anything when the settings or the files they name are wrong."""
-    stack = load_stack_settings(project_dir, stack_name, values, secret_keys)
-    missing = entry_problems(stack)
-    if missing:
-        raise SettingsError(missing)
-    prepared = prepare(stack, project_dir, build_dir or project_dir / "build")
-    graph = build_graph(prepared)
-    export_outputs(graph, prepared)
-    return graph

@@ -15,7 +15,7 @@ import yaml
 
 from tests.engine.conftest import PROJECT_DIR
 
-COPIED = ("Pulumi.yaml", "__main__.py", "components", "wso2k8s", "hieradata", "requirements.txt")
+COPIED = ("Pulumi.yaml", "__main__.py", "program.py", "components", "wso2k8s", "hieradata", "requirements.txt")
 
 
 @dataclass

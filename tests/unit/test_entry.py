@@ -191,7 +191,7 @@ def test_the_certificate_provider_makes_a_matching_pair_for_the_host_and_replace
 def test_an_edge_entry_without_the_edge_component_is_refused_before_anything(monkeypatch: pytest.MonkeyPatch,
                                                                              mocks: Mocks, tmp_path: Path) -> None:
     import components.entry
-    from components.graph import deploy
+    from program import deploy
 
     monkeypatch.setattr(components.entry, "EDGE_MODULE", "components.no_such_edge")
     values = stack_config(entry={"kind": "edge", "host": HOST, "tls": {"generate": True}})

@@ -183,7 +183,7 @@ def test_every_kubernetes_object_goes_through_the_stack_provider(mocks: Mocks) -
         assert len(k8s) == 6  # SA, Role, RoleBinding, Secret, RC, Service
         assert all(r.provider and "pulumi:providers:kubernetes::cluster" in r.provider for r in k8s)
         provider = mocks.one("pulumi:providers:kubernetes")
-        assert provider.inputs["kubeconfig"].endswith("/cluster/kubeconfig")  # a path, no token in state
+        assert not provider.inputs.get("kubeconfig")  # none named: the provider's default, nothing in the state
         assert provider.inputs["enableServerSideApply"] == "true"
 
     return registered(graph).apply(check)
@@ -331,3 +331,15 @@ def test_an_existing_namespace_is_neither_created_nor_labelled(mocks: Mocks) -> 
         assert not [r for r in mocks.resources if r.typ == "kubernetes:core/v1:Namespace"]
 
     return registered(graph).apply(check)
+
+
+def test_a_stack_without_a_kubeconfig_takes_the_one_the_tools_export(monkeypatch: pytest.MonkeyPatch) -> None:
+    from program import with_exported_kubeconfig
+
+    monkeypatch.setenv("KUBECONFIG", "/var/lib/wso2-kubernetes/cluster/kubeconfig:/root/.kube/config")
+    exported = with_exported_kubeconfig(stack_settings()).profiles[0]
+    assert exported.kubernetes.kubeconfig == "/var/lib/wso2-kubernetes/cluster/kubeconfig"  # a path: no token
+    named = with_exported_kubeconfig(stack_settings(kubernetes={"kubeconfig": "/etc/k.yaml"})).profiles[0]
+    assert named.kubernetes.kubeconfig == "/etc/k.yaml"  # the stack's own wins
+    monkeypatch.delenv("KUBECONFIG")
+    assert with_exported_kubeconfig(stack_settings()).profiles[0].kubernetes.kubeconfig is None

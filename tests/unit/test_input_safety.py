@@ -118,7 +118,7 @@ ESCAPES = {
 
 @pytest.mark.parametrize("crafted", ESCAPES, ids=list(ESCAPES))
 def test_a_crafted_pack_is_refused_and_a_file_outside_is_untouched(crafted: str, tmp_path: Path) -> None:
-    from components.graph import deploy
+    from program import deploy
 
     victim, content, mode = _victim(tmp_path)
     project = tmp_path / "project"
@@ -169,7 +169,7 @@ def test_a_safe_pack_unpacks_with_its_modes_and_inner_links(tmp_path: Path) -> N
 
 
 def test_an_unwritable_build_folder_is_the_loaders_message_not_a_traceback(tmp_path: Path) -> None:
-    from components.graph import deploy
+    from program import deploy
 
     blocker = tmp_path / "build"
     blocker.write_text("a file where the build folder should be")

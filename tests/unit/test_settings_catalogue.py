@@ -588,7 +588,7 @@ def test_the_catalogue_is_big_enough() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_bad_input_is_refused_before_anything_is_created(case: Case, project: Project) -> None:
-    from components.graph import deploy
+    from program import deploy
 
     config = _merged(case.config, case.setup(project) if case.setup else None)
     before = _snapshot(project.dir)

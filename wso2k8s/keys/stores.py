@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from .certificates import fingerprint, pem_certificates
 # Where the members see the keystores Secret (carbon.xml, catalina-server.xml and identity.xml point here).
 KEYSTORES_DIR = "/run/secrets/wso2carbon-keystores"
 TRUSTSTORE_FILE = "client-truststore.jks"
-LOCAL_KUBECONFIG = Path(os.environ.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes")) / "cluster" / "kubeconfig"
 
 
 def keystore_file(s: Settings) -> str:
@@ -238,7 +236,9 @@ def _kubeconfig_text(s: Settings) -> tuple[str | None, str]:
     value = s.kubernetes.kubeconfig
     if value and "\n" in value:
         return value, "(kubeconfig contents)"
-    path = Path(value) if value else LOCAL_KUBECONFIG
+    if not value:  # none named and none exported (program.py fills in the tools' KUBECONFIG)
+        return None, "(no kubeconfig)"
+    path = Path(value)
     try:
         return path.read_text(), str(path)
     except OSError:
