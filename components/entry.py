@@ -67,6 +67,8 @@ def ingress_annotations(entry: Entry, namespace: str, service_name: str) -> dict
     else:  # nginx-inc: NGINX Plus's sticky cookie, the backend named as an HTTPS service
         out = {"nginx.org/ssl-services": service_name, "nginx.org/redirect-to-https": "true",
                "nginx.com/sticky-cookie-services": f"serviceName={service_name} {cookie} secure httponly path=/"}
+    if not i.await_address:
+        out["pulumi.com/skipAwait"] = "true"
     return out | dict(i.annotations)
 
 

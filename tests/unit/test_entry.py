@@ -97,7 +97,8 @@ def test_haproxy_and_nginx_inc_dialects_speak_their_own_annotations(mocks: Mocks
     def check(_: Any) -> None:
         notes = _annotations(mocks)
         assert notes == {"haproxy.org/server-ssl": "true", "haproxy.org/ssl-redirect": "true",
-                         "haproxy.org/cookie-persistence": "wso2-route", "haproxy.org/server-ca": "default/members-ca"}
+                         "haproxy.org/cookie-persistence": "wso2-route", "haproxy.org/server-ca": "default/members-ca",
+                         "pulumi.com/skipAwait": "true"}  # no controller address to wait for by default
 
     return _done(graph).apply(check)
 

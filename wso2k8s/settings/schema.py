@@ -242,6 +242,10 @@ class IngressEntry(Strict):
     # a Secret with ca.crt that signed the members' certificate: the controller then verifies the backend
     backend_ca_secret_name: ObjectName | None = None
     annotations: dict[str, str] = Field(default_factory=dict)  # more, the user's own; they win over ours
+    # true: `pulumi up` waits until the controller publishes the Ingress's address (pulumi-kubernetes' await,
+    # 10 minutes). Off by default: many bare-metal controllers never publish one, and without a controller
+    # (or one that is not yet installed) the up would hang; the Ingress is accepted by the API server either way.
+    await_address: bool = False
 
 
 class GatewayParentRef(Strict):
