@@ -97,7 +97,10 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     k = s.clustering.kubernetes
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
         s.name, s.kubernetes.namespace, labels, mode=k.mode, endpointslices=k.endpointslices,
-        selector=labels, member_port=s.clustering.local_member_port), opts=scoped)  # selector: CarbonCluster's
+        selector=labels, member_port=s.clustering.local_member_port,
+        # a StatefulSet's governing Service is the same `<name>-headless` (components/workload_kinds.py)
+        headless=s.workload.kind == "StatefulSet" and s.workload.statefulset.service_name is None),
+        opts=scoped)  # selector: CarbonCluster's
     database_password = (pulumi.Output.secret(secrets.database_password)
                          if s.database.enabled and secrets.database_password is not None else None)
     database = None
