@@ -162,10 +162,17 @@ def _budget(w: Workload, problem: Report) -> None:
     if not b.enabled:
         return
     at = ("workload", "disruption_budget")
-    if (b.min_available is None) == (b.max_unavailable is None):
-        problem(at, "needs exactly one of min_available and max_unavailable",
-                'set workload.disruption_budget.min_available: "50%" (the WSO2 chart\'s) and max_unavailable: null,'
-                " or the other way round")
+    # Named at the key most likely just written: hieradata sets min_available, so a second number is the
+    # max_unavailable someone added, and no number is a min_available someone cleared.
+    if b.min_available is not None and b.max_unavailable is not None:
+        problem((*at, "max_unavailable"), "is set and so is min_available; a budget takes exactly one of the two",
+                "set workload.disruption_budget.min_available: null to keep max_unavailable, or remove "
+                "max_unavailable")
+        return
+    if b.min_available is None and b.max_unavailable is None:
+        problem((*at, "min_available"), "is null and so is max_unavailable; a budget takes exactly one of the two",
+                'set workload.disruption_budget.min_available: "50%" (the WSO2 chart\'s) or max_unavailable: 1, or '
+                "disruption_budget.enabled: false")
         return
     field, value = ("min_available", b.min_available) if b.min_available is not None else (
         "max_unavailable", b.max_unavailable)
