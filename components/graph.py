@@ -14,6 +14,7 @@ from wso2k8s import confdiff
 from wso2k8s.pack.database_context import DatabaseContext
 from wso2k8s.prepare import PreparedProfile, PreparedStack, prepare
 from wso2k8s.settings import Settings, load_stack_settings
+from wso2k8s.settings.availability import members_at_least
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
@@ -147,7 +148,9 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     pulumi.export("namespace", prepared.stack.profiles[0].kubernetes.namespace)
     # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
     pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
-    pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
+    # with an autoscaler: its minimum (what there is at least, once it has acted)
+    pulumi.export("expected_members", {name: members_at_least(s.workload.replicas, s.workload.autoscaler)
+                                       for name, s in by_name.items()})
 
 
 def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_keys: set[str],
