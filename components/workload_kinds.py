@@ -7,9 +7,12 @@
   (`<name>-headless` by default: MembershipAccess makes it in either membership mode); ordered or parallel start.
 
 With an autoscaler the object carries no spec.replicas at all. Server-side apply gives a field to the managers
-that send it: were Pulumi to send replicas (even the same value, or with ignoreChanges, which still sends the
-last value), `pulumi up --refresh` would meet the HPA's scale writes as a field conflict, or scale the members
-back. Not sending it leaves replicas to the HPA (kube-controller-manager, through the scale subresource).
+that send it: were Pulumi to send replicas, the next apply after the HPA scaled would be refused (`conflict with
+"kube-controller-manager" with subresource "scale" ... .spec.replicas`, pulumi-kubernetes #2491, #2569) or,
+forced, scale the members back. `ignoreChanges: [spec.replicas]` is the usual workaround, but it depends on how
+the provider fills in the ignored value (it sends the last one) and has conflicted after other changes; a field
+never sent is never owned, so the HPA (kube-controller-manager, through the scale subresource) owns it alone.
+The engine test scales by hand and runs `pulumi up --refresh`: no change, no conflict.
 """
 
 from __future__ import annotations
