@@ -90,7 +90,7 @@ def test_statefulset_members_start_in_order_under_their_headless_service_and_ser
     # OrderedReady: member 1 is created only once member 0 is Ready
     created = datetime.fromisoformat(second["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
     assert created >= _when(first, "Ready"), (created, _when(first, "Ready"))
-    TIMINGS["StatefulSet ordered start: member 0 created -> member 1 Ready"] = (
+    TIMINGS["StatefulSet ordered start: member 0 created -> member 1 Ready (member 1 asked for by the HPA)"] = (
         _when(second, "Ready") - datetime.fromisoformat(first["metadata"]["creationTimestamp"].replace(
             "Z", "+00:00"))).total_seconds()
     sts = kube_json(env, "-n", NAMESPACE, "get", "statefulset", "wso2is")
