@@ -4,7 +4,9 @@ A ReplicationController does not roll its pods when the pod template changes. So
 of its pod template (`wso2is-<hash>`): a new image or setting makes Pulumi create the new RC first, wait until
 its pods are ready, and only then delete the old one, like `kubectl rolling-update` did. The Service selects
 the labels both share, so the old members serve until the new ones are ready. `workload.kind: Deployment`
-gets the same from Kubernetes itself.
+gets the same from Kubernetes itself; `StatefulSet` too, with stable member names (components/workload_kinds.py).
+Around the workload: a PodDisruptionBudget with more than one member (components/disruption.py) and, when
+asked, a HorizontalPodAutoscaler (components/autoscaler.py).
 """
 
 from __future__ import annotations
@@ -19,12 +21,18 @@ import pulumi_kubernetes as k8s
 
 from components.policy_view import carbon_cluster_view
 from wso2k8s.keys.stores import KEYSTORES_DIR
+from wso2k8s.pack.scheme_jar import headless_service_name
 from wso2k8s.settings import Settings
+from wso2k8s.settings.availability import members_at_least
+
+from .autoscaler import AutoscalerArgs, create_autoscaler
+from .disruption import DisruptionArgs, create_disruption_budget
+from .workload_kinds import TEMPLATE_HASH_LABEL, WorkloadArgs, WorkloadObject, create_workload, placement
 
 SECRETS_DIR = "/run/secrets/wso2carbon"  # read by the image's docker-entrypoint.sh
-TEMPLATE_HASH_LABEL = "wso2k8s.io/pod-template-hash"
 # The keystores' public identity (components/keystores.py): a new key or CA changes it, so the members roll.
 KEYSTORES_ANNOTATION = "wso2k8s.io/keystores"
+__all__ = ["TEMPLATE_HASH_LABEL", "CarbonCluster", "CarbonClusterArgs", "governing_service", "pod_spec_dict"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,9 @@ class CarbonClusterArgs:
 
 class CarbonCluster(pulumi.ComponentResource):
     secret: k8s.core.v1.Secret
-    workload: k8s.core.v1.ReplicationController | k8s.apps.v1.Deployment
+    workload: WorkloadObject
+    disruption_budget: k8s.policy.v1.PodDisruptionBudget | None
+    autoscaler: k8s.autoscaling.v2.HorizontalPodAutoscaler | None
     selector: dict[str, str]  # what a Service must select to reach every member
     workload_name: pulumi.Output[str]
 
@@ -53,6 +63,7 @@ class CarbonCluster(pulumi.ComponentResource):
         # its known settings as inputs: the policy pack judges them while the pod spec waits for the digest
         super().__init__("wso2k8s:kubernetes:CarbonCluster", name, carbon_cluster_view(args.settings), opts)
         s = args.settings
+        w = s.workload
         child = pulumi.ResourceOptions(parent=self)
         self.selector = dict(args.labels)
         self.secret = k8s.core.v1.Secret(
@@ -66,39 +77,39 @@ class CarbonCluster(pulumi.ComponentResource):
             opts=child)
 
         pod_spec = pulumi.Output.all(args.image, args.service_account_name, args.database_ip).apply(
-            lambda v: pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
-                                    database_ip=v[2], keystores_secret=args.keystores_secret_name))
+            lambda v: {**pod_spec_dict(s, image=v[0], service_account=v[1], secret_name=f"{s.name}-secrets",
+                                       database_ip=v[2], keystores_secret=args.keystores_secret_name),
+                       **placement(w, self.selector)})
         identity = pulumi.Output.from_input(args.keystores_identity or "")
-        pod_annotations = identity.apply(lambda i: {KEYSTORES_ANNOTATION: i} if i else {})
-        template_hash = pulumi.Output.all(pod_spec, pod_annotations).apply(
-            lambda v: _hash(v[0]) if not v[1] else _hash({"spec": v[0], "annotations": v[1]}))
-        annotations = await_annotations(s)
-
-        if s.workload.kind == "ReplicationController":
-            labels = template_hash.apply(lambda h: {**args.labels, TEMPLATE_HASH_LABEL: h})
-            self.workload = k8s.core.v1.ReplicationController(
-                f"{name}-rc",
-                metadata={"name": template_hash.apply(lambda h: f"{s.name}-{h}"),
-                          "namespace": s.kubernetes.namespace, "labels": args.labels, "annotations": annotations},
-                spec={"replicas": s.workload.replicas, "selector": labels,
-                      "template": {"metadata": {"labels": labels, "annotations": pod_annotations},
-                                   "spec": pod_spec}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
-        else:
-            self.workload = k8s.apps.v1.Deployment(
-                f"{name}-deployment",
-                metadata={"name": s.name, "namespace": s.kubernetes.namespace, "labels": args.labels,
-                          "annotations": annotations},
-                spec={"replicas": s.workload.replicas, "selector": {"matchLabels": args.labels},
-                      "strategy": {"type": "RollingUpdate",
-                                   "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
-                      "template": {"metadata": {"labels": args.labels, "annotations": pulumi.Output.all(
-                                                    template_hash, pod_annotations).apply(
-                                                    lambda v: {TEMPLATE_HASH_LABEL: v[0], **v[1]})},
-                                   "spec": pod_spec}},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
+        pod_annotations = identity.apply(lambda i: {**w.pod_annotations, **({KEYSTORES_ANNOTATION: i} if i else {})})
+        # The whole template: a new pod label or annotation (a new keystore's identity) makes a new RC generation.
+        template_hash = pulumi.Output.all(pod_spec, pod_annotations).apply(lambda v: _hash(
+            v[0] if not (w.pod_labels or v[1]) else
+            {"spec": v[0], "labels": dict(w.pod_labels), "annotations": v[1]}))
+        self.workload = create_workload(name, WorkloadArgs(
+            name=s.name, namespace=s.kubernetes.namespace, kind=w.kind,
+            replicas=None if w.autoscaler.enabled else w.replicas, labels=args.labels,
+            pod_labels=dict(w.pod_labels), pod_annotations=pod_annotations, annotations=await_annotations(s),
+            service_name=governing_service(s), pod_management_policy=w.statefulset.pod_management_policy),
+            pod_spec, template_hash, pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
         self.workload_name = self.workload.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
+
+        members = members_at_least(w.replicas, w.autoscaler)
+        budget = w.disruption_budget
+        self.disruption_budget = create_disruption_budget(name, DisruptionArgs(
+            s.name, s.kubernetes.namespace, args.labels, self.selector, budget.min_available,
+            budget.max_unavailable), child) if budget.enabled and members > 1 else None
+        a = w.autoscaler
+        self.autoscaler = create_autoscaler(name, AutoscalerArgs(
+            s.name, s.kubernetes.namespace, args.labels, "apps/v1", w.kind, self.workload_name, members,
+            a.max_replicas, a.cpu_utilization), pulumi.ResourceOptions(parent=self, depends_on=[self.workload])
+        ) if a.enabled else None
         self.register_outputs({"workload_name": self.workload_name, "selector": self.selector})
+
+
+def governing_service(s: Settings) -> str:
+    """A StatefulSet's headless Service: the user's, or `<name>-headless` (MembershipAccess makes it)."""
+    return s.workload.statefulset.service_name or headless_service_name(s.name)
 
 
 def pod_spec_dict(s: Settings, *, image: str, service_account: str, secret_name: str,

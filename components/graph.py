@@ -11,6 +11,7 @@ from wso2k8s import confdiff
 from wso2k8s.pack.database_context import DatabaseContext
 from wso2k8s.prepare import PreparedProfile, PreparedStack
 from wso2k8s.settings import Settings
+from wso2k8s.settings.availability import members_at_least
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
@@ -102,7 +103,10 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     k = s.clustering.kubernetes
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
         s.name, s.kubernetes.namespace, labels, mode=k.mode, endpointslices=k.endpointslices,
-        selector=labels, member_port=s.clustering.local_member_port), opts=scoped)  # selector: CarbonCluster's
+        selector=labels, member_port=s.clustering.local_member_port,
+        # a StatefulSet's governing Service is the same `<name>-headless` (components/workload_kinds.py)
+        headless=s.workload.kind == "StatefulSet" and s.workload.statefulset.service_name is None),
+        opts=scoped)  # selector: CarbonCluster's
     database_password = (pulumi.Output.secret(secrets.database_password)
                          if s.database.enabled and secrets.database_password is not None else None)
     database = None
@@ -163,4 +167,6 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     pulumi.export("namespace", prepared.stack.profiles[0].kubernetes.namespace)
     # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
     pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
-    pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
+    # with an autoscaler: its minimum (what there is at least, once it has acted)
+    pulumi.export("expected_members", {name: members_at_least(s.workload.replicas, s.workload.autoscaler)
+                                       for name, s in by_name.items()})

@@ -8,6 +8,9 @@ DNS mode (mode: dns): the scheme asks cluster DNS for `<service>.<namespace>.svc
 profile's Service gets a headless twin `<service>-headless` (clusterIP None) selecting the same pods, with
 publishNotReadyAddresses so members find each other before they are Ready (Carbon joins the cluster while it
 starts). The pods read nothing from the API then: no Role.
+
+The same headless Service governs a StatefulSet of members (spec.serviceName, the pods' DNS names) in either
+mode (`headless`): one object under one Pulumi resource, so a change of mode never hands it between resources.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class MembershipAccessArgs:
     endpointslices: bool = False  # API mode: also get/list discovery.k8s.io endpointslices
     selector: dict[str, str] = field(default_factory=dict)  # DNS mode: the member pods' labels (CarbonCluster's)
     member_port: int = 4000  # DNS mode: the headless Service's port (Hazelcast's localMemberPort)
+    headless: bool = False  # the headless Service in API mode too (a StatefulSet's governing Service)
 
 
 class MembershipAccess(pulumi.ComponentResource):
@@ -69,9 +73,9 @@ class MembershipAccess(pulumi.ComponentResource):
                 subjects=[k8s.rbac.v1.SubjectArgs(kind="ServiceAccount", name=self.service_account.metadata.name,
                                                   namespace=args.namespace)],
                 opts=child)
-        else:
+        if args.mode == "dns" or args.headless:
             if not args.selector:
-                raise ValueError("MembershipAccess in dns mode needs the member pods' selector")
+                raise ValueError("MembershipAccess's headless Service needs the member pods' selector")
             self.headless_service = k8s.core.v1.Service(
                 f"{name}-headless",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=headless_service_name(args.name), namespace=args.namespace,

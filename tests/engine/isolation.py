@@ -15,7 +15,8 @@ from tests.engine.stack import kube_json
 TEST_NODE_PORTS = range(30100, 31000)
 MANAGED = "app.kubernetes.io/managed-by=wso2-kubernetes"
 # What a stack of ours creates, plus every Service (their node ports are what a test could steal).
-KINDS = "namespace,service,replicationcontroller,deployment,secret,serviceaccount,role,rolebinding,pod"
+KINDS = ("namespace,service,replicationcontroller,deployment,statefulset,secret,serviceaccount,role,rolebinding,"
+         "pod,poddisruptionbudget,horizontalpodautoscaler")
 
 
 def taken_node_ports(env: dict[str, str]) -> set[int]:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from .availability import availability_problems
 from .database_checks import database_problems
 from .entry_checks import entry_problems
 from .errors import Problem, SettingsError, did_you_mean
@@ -400,6 +401,7 @@ def _cross_checks(s: Settings, merged: Merged, stack: str) -> list[Problem]:
     _derived_checks(s, problem, stack)
     database_problems(s, problem)
     entry_problems(s, problem)
+    availability_problems(s.name, s.workload, problem)
     if s.workload.kind == "ReplicationController" and s.workload.replicas == 0 and s.workload.await_ready:
         problem(("workload", "replicas"), "is 0, and Pulumi cannot wait for 0 replicas to become ready",
                 "set workload.await_ready: false as well when replicas is 0")

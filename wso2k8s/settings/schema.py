@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from .availability import AntiAffinity, Autoscaler, DisruptionBudget, StatefulSetOptions, Toleration, TopologySpread
+
 # Kubernetes names: DNS-1035 labels for Services/ports, DNS-1123 subdomains elsewhere.
 DnsLabel = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")]
 PodPortName = Annotated[str, StringConstraints(pattern=r"^[a-z]([-a-z0-9]{0,13}[a-z0-9])?$")]
@@ -186,7 +188,7 @@ class Probes(Strict):
 
 
 class Workload(Strict):
-    kind: Literal["ReplicationController", "Deployment"]
+    kind: Literal["ReplicationController", "Deployment", "StatefulSet"]
     replicas: Annotated[int, Field(ge=0, le=100)]
     java_opts: str
     resources: Resources
@@ -195,6 +197,16 @@ class Workload(Strict):
     # How long `pulumi up` waits for the members to be ready before it fails (pulumi.com/timeoutSeconds;
     # pulumi-kubernetes' own default is 10 minutes). The old members keep serving meanwhile.
     await_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
+    # Availability (wso2k8s/settings/availability.py; defaults in hieradata/common.yaml)
+    statefulset: StatefulSetOptions = Field(default_factory=StatefulSetOptions)
+    disruption_budget: DisruptionBudget = Field(default_factory=DisruptionBudget)
+    anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity)
+    topology_spread: list[TopologySpread] = Field(default_factory=list)
+    node_selector: dict[str, str] = Field(default_factory=dict)
+    tolerations: list[Toleration] = Field(default_factory=list)
+    pod_labels: dict[str, str] = Field(default_factory=dict)  # never the program's selector labels
+    pod_annotations: dict[str, str] = Field(default_factory=dict)
+    autoscaler: Autoscaler = Field(default_factory=Autoscaler)
 
 
 class ServiceSettings(Strict):
