@@ -31,6 +31,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape as _xml_escape
 
+from . import hazelcast
+
 __all__ = [
     "KEYSTORE_FILES",
     "KEY_ALIAS",
@@ -67,6 +69,8 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.net.http",
     "jdk.httpserver",
     "jdk.crypto.ec",
+    "jdk.unsupported",  # Hazelcast 3.5 (sun.misc.Unsafe) ...
+    "java.management",  # ... and its member statistics
     "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode) ...
     "java.naming",  # ... and what jlink adds for it
     "java.logging",
@@ -118,7 +122,6 @@ _PLUGINS = (
     ("org.wso2.carbon.identity.core", "5.0.7"),
     ("org.wso2.carbon.identity.application.authentication.framework", "5.0.7"),
     ("org.wso2.carbon.identity.entitlement", "4.5.4"),
-    ("hazelcast", "3.5.0.wso2v1"),
     ("axis2", "1.6.1.wso2v14"),
 )
 
@@ -250,7 +253,7 @@ def make_jar(path: Path, *, name: str, version: str) -> Path:
 
 
 def _source_hash() -> str:
-    h = hashlib.sha256(f"release={JAVA_RELEASE};main={SERVER_MAIN_CLASS}\n".encode())
+    h = hashlib.sha256(f"release={JAVA_RELEASE};main={SERVER_MAIN_CLASS};hz={hazelcast.SHA256}\n".encode())
     for src in sorted(_SERVER_SRC.rglob("*.java")):
         h.update(src.relative_to(_SERVER_SRC).as_posix().encode() + b"\0")
         h.update(src.read_bytes() + b"\0")
@@ -267,8 +270,8 @@ def build_server_jar() -> Path:
         classes = Path(tmp) / "classes"
         sources = [str(p) for p in sorted(_SERVER_SRC.rglob("*.java"))]
         _run(
-            [_jdk_tool("javac"), "--release", JAVA_RELEASE, "-encoding", "UTF-8",
-             "-nowarn", "-d", str(classes), *sources]
+            [_jdk_tool("javac"), "--release", JAVA_RELEASE, "-encoding", "UTF-8", "-nowarn",
+             "-classpath", str(hazelcast.hazelcast_jar()), "-d", str(classes), *sources]
         )
         manifest = _manifest(
             [
@@ -367,6 +370,8 @@ def _pack_entries(keystore_password: str, conf_password: str,
             f"-- WSO2 Identity Server 5.1.0 (synthetic pack): {script} for {db}.\n"
             "-- The synthetic server keeps no database; the file is here for the pack's layout.\n".encode(),
             0o644)
+    # Carbon's Hazelcast bundle: the real 3.5.2 jar (the server clusters with it; bin/wso2server.sh loads it).
+    files[hazelcast.PLUGIN_PATH] = (hazelcast.hazelcast_jar().read_bytes(), 0o644)
     for name, version in _PLUGINS:
         files[f"repository/components/plugins/{name}_{version}.jar"] = (
             _jar_bytes(name, version),
