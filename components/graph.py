@@ -19,6 +19,7 @@ from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
+from .formation import FormationGate, FormationGateArgs, generation_of
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
 from .registry import RegistryTarget
@@ -33,6 +34,7 @@ class ProfileGraph:
     cluster: CarbonCluster
     service: CarbonService
     database: EmbeddedDatabase | None = None
+    formation: FormationGate | None = None  # clustering.await_formation
 
 
 @dataclass
@@ -112,7 +114,20 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
             depends_on=[access, *([database.schema_job] if database else [])])))
     service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
-    return ProfileGraph(image, access, cluster, service, database)
+    formation = _formation(s, prepared.stack.profiles[0], cluster) if s.clustering.enabled \
+        and s.clustering.await_formation.enabled else None
+    return ProfileGraph(image, access, cluster, service, database, formation)
+
+
+def _formation(s: Settings, first: Settings, cluster: CarbonCluster) -> FormationGate:
+    """After the workload is ready: wait until every member's Hazelcast sees every other (re-run per rollout)."""
+    selector, template = generation_of(cluster.workload)
+    return FormationGate(f"{s.profile}-formation", FormationGateArgs(
+        label=f"{s.name} (profile {s.profile})", namespace=s.kubernetes.namespace,
+        workload_name=cluster.workload_name, selector=selector, template=template, replicas=s.workload.replicas,
+        port=s.clustering.local_member_port, timeout_seconds=s.clustering.await_formation.timeout_seconds,
+        kubeconfig=first.kubernetes.kubeconfig or str(LOCAL_KUBECONFIG), context=first.kubernetes.context),
+        opts=pulumi.ResourceOptions(depends_on=[cluster]))
 
 
 def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],
@@ -145,6 +160,7 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     # the rendered conf files per profile: the deployed side of the conf diffs in previews (tools/preview.sh)
     pulumi.export("conf_files", {name: g.image.conf_files for name, g in graph.profiles.items()})
     pulumi.export("expected_members", {name: s.workload.replicas for name, s in by_name.items()})
+    pulumi.export("formed_members", {name: g.formation.members for name, g in graph.profiles.items() if g.formation})
 
 
 def deploy(project_dir: Path, stack_name: str, values: dict[str, Any], secret_keys: set[str],

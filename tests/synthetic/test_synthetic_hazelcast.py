@@ -65,7 +65,7 @@ def test_two_members_form_a_hazelcast_cluster_and_a_stopped_one_leaves(pack_zip:
                  for home, ip in zip(homes, (A, B), strict=True)]
         both = [f"{A}:{hz_port}", f"{B}:{hz_port}"]
         for off, ip in zip(offsets, (A, B), strict=True):
-            h = wait_until(lambda off=off: (lambda h: h if len(h["members"]) == 2 else None)(_hz(off)),
+            h = wait_until(lambda off=off: (lambda view: view if len(view["members"]) == 2 else None)(_hz(off)),
                            timeout=60, what="both members in Hazelcast")
             assert h["status"] == "joined" and h["port"] == hz_port
             assert h["members"][0] == f"{ip}:{hz_port}" and sorted(h["members"]) == both

@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..settings.schema import Settings
+from . import hazelcast_properties
 from .datasources import PASSWORD_SECRET, edit_master_datasources, edit_user_store
 from .errors import RenderError
 from .scheme_jar import membership_parameters
@@ -105,6 +106,9 @@ def render_conf(settings: Settings, pack_root: Path) -> list[Rendered]:
         conf = Conf(XmlText(source.read_bytes(), path), path, pack)
         holds_secrets = editor(conf, settings)
         out.append(Rendered(path, conf.doc.to_bytes(), holds_secrets))
+    properties = hazelcast_properties.render(settings, pack_root)  # not XML: its own small editor
+    if properties is not None:
+        out.append(Rendered(hazelcast_properties.PATH, properties, False))
     return out
 
 
