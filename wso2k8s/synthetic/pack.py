@@ -70,7 +70,8 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "jdk.httpserver",
     "jdk.crypto.ec",
     "jdk.unsupported",  # Hazelcast 3.5 (sun.misc.Unsafe) ...
-    "java.management",  # ... and its member statistics
+    "java.management",  # ... its member statistics ...
+    "java.scripting",  # ... and its management-center scripts (jdeps lists it)
     "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode) ...
     "java.naming",  # ... and what jlink adds for it
     "java.logging",
