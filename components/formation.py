@@ -4,7 +4,7 @@ No chart or anchor does this: they wait for readiness, and a pod is ready long b
 others. After the workload is ready, a Pulumi dynamic resource asks each member's own Hazelcast for its member
 list (wso2k8s/formation.py, through the API server's pod proxy with the stack's kubeconfig, so it works on any
 cluster the stack deploys to) until every member sees `replicas` members. On timeout the `up` fails naming the
-missing members, with each one's own reason (pod state, its last ERROR/WARN log lines).
+missing members, with each one's own reason (pod state, its last ERROR/WARN log lines); the next `up` checks again.
 
 Its inputs are the workload's name, selector and pod template (image included), so every rollout re-checks;
 they hold a kubeconfig *path*, never credentials. Its outputs are the member lists and the time it took.
@@ -19,26 +19,32 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, Resource, ResourceProvider, UpdateResult
 
 from wso2k8s import formation
-from wso2k8s.kubeapi import KubeApi
+from wso2k8s.kubeapi import KubeApi, KubeApiError
 
 # Inputs whose change means a new generation of members (or a new way to ask them): re-check.
 _CHECKED = ("workload", "namespace", "selector", "replicas", "port", "template", "kubeconfig", "context")
 
 
 class _GateProvider(ResourceProvider):
-    """Runs in the engine's dynamic-provider process (pickled by reference: this module is importable)."""
+    """Runs in the engine's dynamic-provider process (pickled by reference: this module is importable).
+
+    A cluster that did not form is not an exception here: the dynamic-provider host would print it with a
+    Python traceback. It is an output (`failure`) that the program turns into a clean `pulumi up` error, and a
+    recorded failure makes the next `up` check again."""
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         return CreateResult(id_=f"{props['namespace']}/{props['workload']}", outs={**props, **_check(props)})
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        changed = [k for k in _CHECKED if olds.get(k) != news.get(k)]
-        return DiffResult(changes=bool(changed) or olds.get("timeout") != news.get("timeout"), replaces=[],
+        changed = [k for k in (*_CHECKED, "timeout") if olds.get(k) != news.get(k)]
+        return DiffResult(changes=bool(changed) or bool(olds.get("failure")), replaces=[],
                           delete_before_replace=False)
 
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        if not any(olds.get(k) != news.get(k) for k in _CHECKED):  # only the timeout changed: nothing to ask
-            return UpdateResult(outs={**news, **{k: olds.get(k) for k in ("members", "formed_in_seconds")}})
+        if not olds.get("failure") and not any(olds.get(k) != news.get(k) for k in _CHECKED):
+            # only the timeout changed on a formed cluster: nothing to ask
+            return UpdateResult(outs={**news, **{k: olds.get(k) for k in ("members", "formed_in_seconds")},
+                                      "failure": None})
         return UpdateResult(outs={**news, **_check(news)})
 
 
@@ -46,19 +52,34 @@ def _check(props: dict[str, Any]) -> dict[str, Any]:
     target = formation.Target(
         workload=props["label"], namespace=props["namespace"], selector=dict(props["selector"]),
         replicas=int(props["replicas"]), port=int(props["port"]), timeout_seconds=float(props["timeout"]))
-    api = KubeApi.from_kubeconfig(props["kubeconfig"], props.get("context") or None)
+    try:
+        api = KubeApi.from_kubeconfig(props["kubeconfig"], props.get("context") or None)
+    except KubeApiError as err:
+        return {"members": None, "formed_in_seconds": None,
+                "failure": f"{target.workload}: cannot check that the members formed a cluster: {err}"}
     result = formation.wait(api, target)
+    members = {v.pod: v.sees for v in result.members}
     if not result.formed:
-        raise formation.FormationError(formation.failure_message(result.members, target, result.seconds))
-    return {"members": {v.pod: v.sees for v in result.members}, "formed_in_seconds": round(result.seconds, 1)}
+        return {"members": members, "formed_in_seconds": None,
+                "failure": formation.failure_message(result.members, target, result.seconds)}
+    return {"members": members, "formed_in_seconds": round(result.seconds, 1), "failure": None}
+
+
+def _formed(values: list[Any]) -> dict[str, list[str]]:
+    members, failure = values
+    if failure:
+        raise pulumi.RunError(failure)  # the `up` fails with the message alone, no traceback
+    return dict(members or {})
 
 
 class _Gate(Resource, module="wso2k8s", name="FormationGate"):
     members: pulumi.Output[dict[str, list[str]]]
     formed_in_seconds: pulumi.Output[float]
+    failure: pulumi.Output[str | None]
 
     def __init__(self, name: str, props: dict[str, Any], opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(_GateProvider(), name, {**props, "members": None, "formed_in_seconds": None}, opts)
+        super().__init__(_GateProvider(), name,
+                         {**props, "members": None, "formed_in_seconds": None, "failure": None}, opts)
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,8 @@ class FormationGate(pulumi.ComponentResource):
             "selector": args.selector, "template": args.template, "replicas": args.replicas, "port": args.port,
             "timeout": args.timeout_seconds, "kubeconfig": args.kubeconfig, "context": args.context or "",
         }, pulumi.ResourceOptions(parent=self))
-        self.members = self.gate.members
+        # what each member saw; resolving it fails the `up` when they did not form
+        self.members = pulumi.Output.all(self.gate.members, self.gate.failure).apply(_formed)
         self.formed_in_seconds = self.gate.formed_in_seconds
         self.register_outputs({"members": self.members, "formed_in_seconds": self.formed_in_seconds})
 

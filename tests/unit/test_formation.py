@@ -235,3 +235,43 @@ def test_a_member_in_another_cluster_is_shown_and_too_few_pods_are_counted() -> 
     assert "  - only 1 of 2 member pods exist" in message.splitlines()
     assert ("  - wso2is-abc-1 (10.0.0.1): sees 2 of 2; also sees 10.0.0.7:4000 (not a pod of this workload)"
             in message.splitlines())
+
+
+# ------------------------------------------------------------------ the provider's re-check rules
+
+OLD = {"label": "wso2is (profile default)", "workload": "wso2is-abc", "namespace": "wso2", "selector": {"a": "b"},
+       "template": "abc", "replicas": 2, "port": 4000, "timeout": 300, "kubeconfig": "/k", "context": "",
+       "members": {"p": ["10.0.0.1:4000"]}, "formed_in_seconds": 3.0, "failure": None}
+
+
+def test_the_gate_checks_again_on_a_rollout_or_after_a_failure_only() -> None:
+    from components.formation import _GateProvider
+
+    provider = _GateProvider()
+    news = {k: v for k, v in OLD.items() if k not in ("members", "formed_in_seconds", "failure")}
+    assert not provider.diff("id", OLD, news).changes  # nothing changed: `up` does not ask again
+    assert provider.diff("id", OLD, {**news, "template": "def", "workload": "wso2is-def"}).changes  # rollout
+    assert provider.diff("id", OLD, {**news, "replicas": 3}).changes
+    assert provider.diff("id", {**OLD, "failure": "did not form"}, news).changes  # failed last time
+    kept = provider.update("id", OLD, {**news, "timeout": 60}).outs  # timeout only: the members stay
+    assert kept is not None and kept["members"] == OLD["members"] and kept["timeout"] == 60
+
+
+def test_a_recorded_failure_fails_the_up_with_the_message_alone() -> None:
+    from components.formation import _formed
+
+    assert _formed([{"p": ["10.0.0.1:4000"]}, None]) == {"p": ["10.0.0.1:4000"]}
+    with pytest.raises(pulumi.RunError) as err:
+        _formed([None, "wso2is (profile default): the members did not form one Hazelcast cluster in 20 s"])
+    assert str(err.value).startswith("wso2is (profile default): the members did not form")
+
+
+def test_an_exec_kubeconfig_is_refused_with_the_fix(tmp_path: Path) -> None:
+    from wso2k8s.kubeapi import KubeApi, KubeApiError
+
+    config = tmp_path / "kubeconfig"
+    config.write_text("current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+                      "clusters: [{name: k, cluster: {server: 'https://10.0.0.1:6443'}}]\n"
+                      "users: [{name: u, user: {exec: {command: aws}}}]\n")
+    with pytest.raises(KubeApiError, match=r"exec/auth-provider plugin.*clustering\.await_formation\.enabled: false"):
+        KubeApi.from_kubeconfig(config)
