@@ -146,10 +146,11 @@ def _pod_problem(status: dict[str, Any]) -> str:
 
 
 def _reasons(api: Api, t: Target, pod: str) -> list[str]:
-    """The member's last ERROR/WARN lines (else its last lines): what it says about itself."""
+    """The member's last ERROR lines (else WARN lines, else its last lines): what it says about itself."""
     try:
         lines = [line.rstrip() for line in api.pod_log(t.namespace, pod, LOG_LINES).splitlines() if line.strip()]
     except Exception as err:
         return [f"(its log cannot be read: {err})"]
-    said = [line for line in lines if " ERROR " in line or " WARN " in line]
-    return [f"log: {line[:300]}" for line in (said or lines)[-3:]]
+    errors = [line for line in lines if " ERROR " in line]
+    said = errors or [line for line in lines if " WARN " in line] or lines
+    return [f"log: {line[:300]}" for line in said[-3:]]
