@@ -86,8 +86,9 @@ def test_a_killed_member_leaves_and_its_replacement_joins(stack: ProjectStack) -
 
 
 def test_up_fails_naming_the_members_that_did_not_form_then_recovers(stack: ProjectStack) -> None:
-    # The HTTP connector's own port as localMemberPort: Hazelcast cannot bind it, the pods still become ready.
-    stack.set_config("clustering", {"local_member_port": 9763, "await_formation": {"timeout_seconds": 20}})
+    # A privileged port as localMemberPort: the non-root member cannot bind it (no NET_BIND_SERVICE), so its
+    # Hazelcast does not start; the pods still become ready (the console does not need it).
+    stack.set_config("clustering", {"local_member_port": 80, "await_formation": {"timeout_seconds": 20}})
     proc = stack.pulumi("up", "--yes", "--skip-preview", check=False)
     output = proc.stdout + proc.stderr
     assert proc.returncode != 0
@@ -95,14 +96,15 @@ def test_up_fails_naming_the_members_that_did_not_form_then_recovers(stack: Proj
     new = {p: ip for p, ip in _pods(stack).items() if p.startswith(_new_rc_prefix(output))}
     assert len(new) == 2, (new, output[-3000:])
     for pod, ip in new.items():  # each member named, with its own reason from its log
-        assert f"  - {pod} ({ip}): its Hazelcast does not answer on port 9763" in output, output[-4000:]
-    assert "Hazelcast could not start on port 9763: Port [9763] is already in use" in output
+        assert f"  - {pod} ({ip}): its Hazelcast does not answer on port 80" in output, output[-4000:]
+    assert "Hazelcast could not start on port 80: " in output and "Permission denied" in output
     assert "clustering.await_formation.enabled: false" in output
     assert "Traceback" not in output
 
     stack.set_config("clustering", {"local_member_port": 4000, "await_formation": {"timeout_seconds": 180}})
     TIMINGS["rollout back → cluster formed"], _ = stack.up()
     assert _formed(stack)
+    assert len(_pods(stack)) == 2  # the failed generation is gone
 
 
 def _new_rc_prefix(output: str) -> str:

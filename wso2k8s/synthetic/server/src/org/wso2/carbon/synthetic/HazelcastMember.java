@@ -129,6 +129,9 @@ final class HazelcastMember {
         } catch (RuntimeException | LinkageError e) {
             // As Carbon: the clustering agent fails, the server keeps running alone.
             String message = e.getMessage() == null ? e.toString() : e.getMessage();
+            if (e.getCause() != null && e.getCause() != e) {  // e.g. BindException: Permission denied
+                message += " (" + e.getCause() + ")";
+            }
             state = new State("failed", List.of(), "Hazelcast could not start on port " + port() + ": " + message);
             CarbonLog.error(LOG, state.error);
         }
