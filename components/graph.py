@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import pulumi
@@ -18,6 +19,7 @@ from .carbon_cluster import CarbonCluster, CarbonClusterArgs
 from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
 from .entry import CarbonEntry, CarbonEntryArgs
+from .formation import FormationGate, FormationGateArgs, generation_of
 from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
@@ -37,6 +39,7 @@ class ProfileGraph:
     @property
     def console_url(self) -> pulumi.Output[str]:
         return self.entry.url if self.entry is not None else self.service.console_url
+    formation: FormationGate | None = None  # clustering.await_formation
 
 
 @dataclass
@@ -136,7 +139,23 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
             s.entry, s.kubernetes.namespace, s.name, https.name, https.container_port, cluster.selector,
             https.pod_port_name, labels), opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
                 depends_on=[service])))
-    return ProfileGraph(image, access, cluster, service, database, keystores, entry)
+    formation = _formation(s, prepared.stack.profiles[0], cluster) if s.clustering.enabled \
+        and s.clustering.await_formation.enabled else None
+    return ProfileGraph(image, access, cluster, service, database, keystores, entry, formation)
+
+
+def _formation(s: Settings, first: Settings, cluster: CarbonCluster) -> FormationGate:
+    """After the workload is ready: wait until every member's Hazelcast sees every other (re-run per rollout)."""
+    selector, template = generation_of(cluster.workload)
+    return FormationGate(f"{s.profile}-formation", FormationGateArgs(
+        label=f"{s.name} (profile {s.profile})", namespace=s.kubernetes.namespace,
+        workload_name=cluster.workload_name, selector=selector, template=template,
+        replicas=members_at_least(s.workload.replicas, s.workload.autoscaler),
+        port=s.clustering.local_member_port, timeout_seconds=s.clustering.await_formation.timeout_seconds,
+        # the stack's kubeconfig (or the one the tools export: program.py); else the provider's default
+        kubeconfig=first.kubernetes.kubeconfig or os.path.expanduser("~/.kube/config"),
+        context=first.kubernetes.context),
+        opts=pulumi.ResourceOptions(depends_on=[cluster]))
 
 
 def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],
@@ -170,3 +189,4 @@ def export_outputs(graph: StackGraph, prepared: PreparedStack) -> None:
     # with an autoscaler: its minimum (what there is at least, once it has acted)
     pulumi.export("expected_members", {name: members_at_least(s.workload.replicas, s.workload.autoscaler)
                                        for name, s in by_name.items()})
+    pulumi.export("formed_members", {name: g.formation.members for name, g in graph.profiles.items() if g.formation})

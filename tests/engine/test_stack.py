@@ -292,9 +292,11 @@ def test_without_the_rolebinding_members_log_a_clear_403(stack: ProjectStack) ->
 def test_changing_replicas_previews_exactly_that_and_applies(stack: ProjectStack) -> None:
     stack.set_config("workload", {"replicas": 3})
     steps = [s for s in stack.preview_steps() if s["op"] not in ("same",)]
-    assert [(s["op"], s["newState"]["type"]) for s in steps] == [
-        ("update", "kubernetes:core/v1:ReplicationController")], steps
-    assert steps[0].get("diffReasons") == ["spec"] or "spec" in json.dumps(steps[0].get("detailedDiff", {}))
+    assert sorted((s["op"], s["newState"]["type"]) for s in steps) == [
+        ("update", "kubernetes:core/v1:ReplicationController"),
+        ("update", "pulumi-python:dynamic/wso2k8s:FormationGate")], steps  # the gate checks the new count
+    rc = next(s for s in steps if s["newState"]["type"] == "kubernetes:core/v1:ReplicationController")
+    assert rc.get("diffReasons") == ["spec"] or "spec" in json.dumps(rc.get("detailedDiff", {}))
     stack.up()
     wait_until(lambda: len(_ready_ips(stack.env)) == 3, 300, "3 ready pods")
     stack.set_config("workload", {"replicas": 2})

@@ -27,7 +27,7 @@ def pack(tmp_path: Path) -> Path:
 
 def _rendered(pack: Path, **config: object) -> dict[str, etree._Element]:
     settings = stack_settings(**config).profiles[0]
-    return {r.path: etree.fromstring(r.content) for r in render_conf(settings, pack)}
+    return {r.path: etree.fromstring(r.content) for r in render_conf(settings, pack) if r.path.endswith(".xml")}
 
 
 def _text(root: etree._Element, xpath: str) -> list[str]:

@@ -21,6 +21,7 @@ from ..keys.stores import KEYSTORES_DIR, TRUSTSTORE_FILE, keystore_file
 from ..products import module_for
 from ..products.base import Editor
 from ..settings.schema import Settings
+from . import hazelcast_properties
 from .datasources import (
     PASSWORD_SECRET,
     edit_master_datasources,
@@ -116,6 +117,9 @@ def render_conf(settings: Settings, pack_root: Path) -> list[Rendered]:
         conf = Conf(XmlText(source.read_bytes(), path), path, pack)
         holds_secrets = editor(conf, settings)
         out.append(Rendered(path, conf.doc.to_bytes(), holds_secrets))
+    properties = hazelcast_properties.render(settings, pack_root)  # not XML: its own small editor
+    if properties is not None:
+        out.append(Rendered(hazelcast_properties.PATH, properties, False))
     return out
 
 

@@ -100,6 +100,13 @@ class WkaMembership(Strict):
     members: list[WkaMember] = Field(default_factory=list)
 
 
+class AwaitFormation(Strict):
+    """`pulumi up` waits until every member's Hazelcast sees `replicas` members (components/formation.py)."""
+
+    enabled: bool = True  # also renders hazelcast.rest.enabled=true: the gate reads each member's REST list
+    timeout_seconds: int = Field(default=300, ge=10, le=3600)
+
+
 class Clustering(Strict):
     enabled: bool
     membership_scheme: Literal["kubernetes", "wka", "multicast"]
@@ -110,6 +117,7 @@ class Clustering(Strict):
     sub_domain: str | None = None
     kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
     wka: WkaMembership = Field(default_factory=WkaMembership)
+    await_formation: AwaitFormation = Field(default_factory=AwaitFormation)
 
 
 class PackSource(Strict):

@@ -32,6 +32,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape as _xml_escape
 
 from ..products import ProductModule, module_for
+from . import hazelcast
 
 __all__ = [
     "KEYSTORE_FILES",
@@ -69,6 +70,9 @@ SERVER_JAVA_MODULES: tuple[str, ...] = (
     "java.net.http",
     "jdk.httpserver",
     "jdk.crypto.ec",
+    "jdk.unsupported",  # Hazelcast 3.5 (sun.misc.Unsafe) ...
+    "java.management",  # ... its member statistics ...
+    "java.scripting",  # ... and its management-center scripts (jdeps lists it)
     "jdk.naming.dns",  # the synthetic dnsjava's lookups (membership scheme, DNS mode) ...
     "java.naming",  # ... and what jlink adds for it
     "java.logging",
@@ -107,7 +111,6 @@ _PLUGINS = (
     ("org.wso2.carbon.core", "4.4.3"),
     ("org.wso2.carbon.utils", "4.4.3"),
     ("org.wso2.carbon.tomcat.ext", "4.4.3"),
-    ("hazelcast", "3.5.0.wso2v1"),
     ("axis2", "1.6.1.wso2v14"),
 )
 
@@ -239,7 +242,7 @@ def make_jar(path: Path, *, name: str, version: str) -> Path:
 
 
 def _source_hash() -> str:
-    h = hashlib.sha256(f"release={JAVA_RELEASE};main={SERVER_MAIN_CLASS}\n".encode())
+    h = hashlib.sha256(f"release={JAVA_RELEASE};main={SERVER_MAIN_CLASS};hz={hazelcast.SHA256}\n".encode())
     for src in sorted(_SERVER_SRC.rglob("*.java")):
         h.update(src.relative_to(_SERVER_SRC).as_posix().encode() + b"\0")
         h.update(src.read_bytes() + b"\0")
@@ -256,8 +259,8 @@ def build_server_jar() -> Path:
         classes = Path(tmp) / "classes"
         sources = [str(p) for p in sorted(_SERVER_SRC.rglob("*.java"))]
         _run(
-            [_jdk_tool("javac"), "--release", JAVA_RELEASE, "-encoding", "UTF-8",
-             "-nowarn", "-d", str(classes), *sources]
+            [_jdk_tool("javac"), "--release", JAVA_RELEASE, "-encoding", "UTF-8", "-nowarn",
+             "-classpath", str(hazelcast.hazelcast_jar()), "-d", str(classes), *sources]
         )
         manifest = _manifest(
             [
@@ -365,6 +368,8 @@ def _pack_entries(keystore_password: str, conf_password: str, filler_mb: int = 0
             f"-- {module.display_name} {version} (synthetic pack): {script} for {db}.\n"
             "-- The synthetic server keeps no database; the file is here for the pack's layout.\n".encode(),
             0o644)
+    # Carbon's Hazelcast bundle: the real 3.5.2 jar (the server clusters with it; bin/wso2server.sh loads it).
+    files[hazelcast.PLUGIN_PATH] = (hazelcast.hazelcast_jar().read_bytes(), 0o644)
     for name, bundle_version in (*_PLUGINS, *module.synthetic.plugins):
         files[f"repository/components/plugins/{name}_{bundle_version}.jar"] = (
             _jar_bytes(name, bundle_version),

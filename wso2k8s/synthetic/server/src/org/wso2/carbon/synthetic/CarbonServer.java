@@ -57,6 +57,7 @@ public final class CarbonServer {
     private final List<Runnable> closers = new ArrayList<>();
     private final Map<String, Integer> listeners = new LinkedHashMap<>();
     private KubernetesMembership membership;
+    private HazelcastMember hazelcast;  // the member's Hazelcast instance (kubernetes scheme)
     private ConsoleLogin console;
     private CarbonDataSource database;   // null: the pack's per-member H2
     private final java.util.List<CarbonDataSource> datasources = new java.util.ArrayList<>();  // all, watched
@@ -205,6 +206,7 @@ public final class CarbonServer {
         }
         if (membership != null) {
             membership.start();
+            startHazelcast();
         }
         up = true;
         Runtime.getRuntime().addShutdownHook(new Thread(this::shutdown, "carbon-shutdown"));
@@ -379,6 +381,17 @@ public final class CarbonServer {
         }
     }
 
+    private void startHazelcast() {
+        try {
+            HazelcastMember.routeLogging();
+            hazelcast = new HazelcastMember(config.home, config.clustering.domain, config.clustering.parameters, selfIp,
+                    () -> membership.snapshot().members);
+            hazelcast.start();
+        } catch (LinkageError e) {  // no hazelcast jar in repository/components/plugins
+            CarbonLog.error(CLUSTER, "Hazelcast is not available (" + e + "): this member joins no cluster");
+        }
+    }
+
     private Map<String, Object> membersJson() {
         ServerConfig.Clustering cl = config.clustering;
         Map<String, Object> m = new LinkedHashMap<>();
@@ -397,12 +410,27 @@ public final class CarbonServer {
             m.put("members", s.members);
             m.put("last_error", s.lastError);
             m.put("updated_at", s.updatedAt == null ? null : s.updatedAt.toString());
+            m.put("hazelcast", hazelcastJson());
         } else {
             m.put("members", List.of(selfIp));
             m.put("last_error", membershipProblem);
             m.put("updated_at", startedAt.toString());
         }
         return m;
+    }
+
+    private Map<String, Object> hazelcastJson() {
+        Map<String, Object> h = new LinkedHashMap<>();
+        if (hazelcast == null) {
+            h.put("status", "unavailable");
+            return h;
+        }
+        HazelcastMember.State st = hazelcast.state();
+        h.put("status", st.status);
+        h.put("port", hazelcast.port());
+        h.put("members", st.members);
+        h.put("error", st.error);
+        return h;
     }
 
     // ---- listeners ----
@@ -568,6 +596,9 @@ public final class CarbonServer {
         CarbonLog.info(MANAGER, "Shutdown hook triggered....");
         CarbonLog.info(MANAGER, "Gracefully shutting down " + config.productName + "...");
         up = false;
+        if (hazelcast != null) {
+            hazelcast.stop();
+        }
         if (membership != null) {
             membership.stop();
         }
