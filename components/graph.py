@@ -20,6 +20,7 @@ from .carbon_service import CarbonService, CarbonServiceArgs
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
 from .entry import CarbonEntry, CarbonEntryArgs
 from .formation import FormationGate, FormationGateArgs, generation_of
+from .generated_certificate import GeneratedCertificate, GeneratedCertificateArgs
 from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
@@ -86,15 +87,31 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
             metadata={"name": name, "labels": namespace_labels(wanted[name])},
             opts=pulumi.ResourceOptions(provider=provider))
         for name in sorted(wanted)}
+    # (prepare() plans the keystores; a test that builds profiles by hand has none)
+    certificate = _stack_certificate(stack.profiles) if any(p.keystores for p in prepared.profiles) else None
     graph = StackGraph(base)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)
-        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared)
+        graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared,
+                                                            certificate)
     return graph
 
 
+def _stack_certificate(profiles: list[Settings]) -> GeneratedCertificate | None:
+    """keystores.mode generate: one key pair per stack (keystores is a stack-wide setting), named for every
+    profile's host and Service, so each profile's members trust the others'."""
+    k = profiles[0].keystores
+    if k.mode != "generate":
+        return None
+    names = sorted({"localhost", *(s.hostname for s in profiles), *(s.public_hostname for s in profiles),
+                    *(s.name for s in profiles)})
+    return GeneratedCertificate("stack-certificate", GeneratedCertificateArgs(
+        profiles[0].hostname, names, k.key_size, k.validity_days))
+
+
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
-             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack) -> ProfileGraph:
+             namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack,
+             certificate: GeneratedCertificate | None) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -119,8 +136,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     if p.keystores is not None:  # prepare() always plans them; None only where a test builds a profile by hand
         keystores = StackKeystores(f"{s.profile}-keystores", StackKeystoresArgs(
             f"{s.name}-keystores", s.kubernetes.namespace, labels, p.keystores,
-            pulumi.Output.secret(secrets.keystore_password), s.hostname, s.keystores.key_size,
-            s.keystores.validity_days), opts=scoped)
+            pulumi.Output.secret(secrets.keystore_password), certificate), opts=scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
         settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),

@@ -16,7 +16,7 @@ from wso2k8s.keys.certificates import not_before_ms, pem_certificates, private_k
 from wso2k8s.keys.stores import TRUSTSTORE_FILE, KeystorePlan
 from wso2k8s.pack.keystore import jks_bytes
 
-from .generated_certificate import GeneratedCertificate, GeneratedCertificateArgs
+from .generated_certificate import GeneratedCertificate
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,9 @@ class StackKeystoresArgs:
     labels: dict[str, str]
     plan: KeystorePlan
     password: pulumi.Output[str]  # secret: keystore_password
-    common_name: str  # the stack's hostname
-    key_size: int
-    validity_days: int
+    # generate mode: the stack's one key pair, shared by every profile (components/graph.py makes it), so the
+    # members of one profile trust those of another (API Manager's gateway calling its key manager)
+    certificate: GeneratedCertificate | None
 
 
 class StackKeystores(pulumi.ComponentResource):
@@ -42,9 +42,8 @@ class StackKeystores(pulumi.ComponentResource):
         self.certificate = None
         files: dict[str, pulumi.Output[str]] = {}
         if plan.mode == "generate":
-            self.certificate = GeneratedCertificate(f"{name}-certificate", GeneratedCertificateArgs(
-                args.common_name, sorted({args.common_name, "localhost"}), args.key_size, args.validity_days),
-                opts=pulumi.ResourceOptions(parent=self))
+            assert args.certificate is not None, "generate mode: the stack's certificate"
+            self.certificate = args.certificate
             own: pulumi.Output[bytes] = self.certificate.certificate_pem.apply(lambda pem: pem_certificates(pem)[0])
             files[plan.keystore_file] = pulumi.Output.all(
                 self.certificate.private_key_pem, own, args.password).apply(

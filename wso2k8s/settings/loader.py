@@ -35,7 +35,8 @@ CHOSEN_KEYS = {"product": "product", "version": "version", "profile": "profiles"
 # Settings that belong to the whole stack: one registry, one cluster, one base image for every profile. A
 # profile's own layer setting one would be silently ignored (the graph reads them once), so it is refused.
 STACK_WIDE_KEYS: tuple[tuple[str, ...], ...] = (
-    ("registry",), ("kubernetes", "kubeconfig"), ("kubernetes", "context"), ("base_image",), ("image_build",))
+    ("registry",), ("kubernetes", "kubeconfig"), ("kubernetes", "context"), ("base_image",), ("image_build",),
+    ("keystores",))
 # Kubernetes label values: at most 63 characters, alphanumeric at both ends.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Registry host[:port][/path]; the scheme is not part of an image reference.

@@ -48,39 +48,43 @@ class Strict(BaseModel):
 class ServerInfo(Strict):
     """What the pack says about itself; checked against the pack's own carbon.xml."""
 
-    display_name: str  # carbon.xml <Name>
-    server_key: str  # carbon.xml <ServerKey>
-    carbon_kernel: Literal["4.4"]  # picks the template family under wso2k8s/templates/
+    display_name: str = Field(description="carbon.xml <Name>")
+    server_key: str = Field(description="carbon.xml <ServerKey>")
+    carbon_kernel: Literal["4.4"] = Field(description="picks the template family under wso2k8s/templates/")
 
 
 class PortSpec(Strict):
     """One entry of `ports`, a map keyed by the Service port's name (the seed's names, e.g. servlet-https), so a
     stack overrides one nodePort in one line: `ports: {servlet-https: {node_port: 30443}}`."""
 
-    name: DnsLabel = "unnamed"  # filled from the map's key by Settings; not written by users
-    # The container port's name, which the Service targets: so a port_offset change rolls without a gap (old
-    # and new pods are reached on their own numbers). At most 15 characters: thrift-entitlement has 18.
-    pod_port_name: PodPortName
-    container_port: TcpPort  # before the Carbon port offset
+    name: DnsLabel = Field(default="unnamed", description="filled from the map's key by Settings; not written by users")
+    pod_port_name: PodPortName = Field(description=(
+        "The container port's name, which the Service targets: so a port_offset change rolls without a "
+        "gap (old and new pods are reached on their own numbers). At most 15 characters: "
+        "thrift-entitlement has 18."))
+    container_port: TcpPort = Field(description="before the Carbon port offset")
     node_port: NodePort | None = None
 
 
 class KubernetesMembership(Strict):
     """axis2.xml KUBERNETES_* parameters of org.wso2.carbon.membership.scheme.kubernetes."""
 
-    namespace: DnsLabel | None = None  # seed: k8_namespace; defaults to kubernetes.namespace
-    # seed: k8_services. None (the default): the profile's own Service, so its name is never typed twice;
-    # a list replaces that whole. extra_services are looked up besides (e.g. another profile's members).
-    services: list[DnsLabel] | None = None
+    namespace: DnsLabel | None = Field(default=None, description="seed: k8_namespace; defaults to kubernetes.namespace")
+    services: list[DnsLabel] | None = Field(default=None, description=(
+        "seed: k8_services. None (the default): the profile's own Service, so its name is never typed "
+        "twice; a list replaces that whole. extra_services are looked up besides (e.g. another profile's "
+        "members)."))
     extra_services: list[DnsLabel] = Field(default_factory=list)
-    api_server: str | None = None  # KUBERNETES_API_SERVER (2016: KUBERNETES_MASTER); None = in-cluster API
+    api_server: str | None = Field(default=None, description=(
+        "KUBERNETES_API_SERVER (2016: KUBERNETES_MASTER); None = in-cluster API"))
     skip_ssl_verification: bool = False
-    # api: the scheme reads the Services' Endpoints from the API (Role: get/list endpoints). dns: USE_DNS=true,
-    # SRV/A lookups of a headless twin `<service>-headless` (publishNotReadyAddresses), dnsjava in file_list.
-    mode: Literal["api", "dns"] = "api"
-    # Also grant discovery.k8s.io endpointslices get/list (for a scheme that reads EndpointSlices; v1
-    # Endpoints is deprecated since Kubernetes 1.33).
-    endpointslices: bool = False
+    mode: Literal["api", "dns"] = Field(default="api", description=(
+        "api: the scheme reads the Services' Endpoints from the API (Role: get/list endpoints). dns: "
+        "USE_DNS=true, SRV/A lookups of a headless twin `<service>-headless` (publishNotReadyAddresses), "
+        "dnsjava in file_list."))
+    endpointslices: bool = Field(default=False, description=(
+        "Also grant discovery.k8s.io endpointslices get/list (for a scheme that reads EndpointSlices; v1 "
+        "Endpoints is deprecated since Kubernetes 1.33)."))
 
 
 def membership_services(name: str, k: KubernetesMembership) -> list[str]:
@@ -90,8 +94,8 @@ def membership_services(name: str, k: KubernetesMembership) -> list[str]:
 
 
 class WkaMember(Strict):
-    host: HostName  # axis2.xml <members><member><hostName>
-    port: TcpPort  # its local_member_port
+    host: HostName = Field(description="axis2.xml <members><member><hostName>")
+    port: TcpPort = Field(description="its local_member_port")
 
 
 class WkaMembership(Strict):
@@ -103,7 +107,8 @@ class WkaMembership(Strict):
 class AwaitFormation(Strict):
     """`pulumi up` waits until every member's Hazelcast sees `replicas` members (components/formation.py)."""
 
-    enabled: bool = True  # also renders hazelcast.rest.enabled=true: the gate reads each member's REST list
+    enabled: bool = Field(default=True, description=(
+        "also renders hazelcast.rest.enabled=true: the gate reads each member's REST list"))
     timeout_seconds: int = Field(default=300, ge=10, le=3600)
 
 
@@ -112,9 +117,10 @@ class Clustering(Strict):
     membership_scheme: Literal["kubernetes", "wka", "multicast"]
     domain: str
     local_member_port: TcpPort
-    # axis2.xml <property name="subDomain">: members of one domain in different roles (API Manager's gateway
-    # manager and workers share gw.am.wso2.domain as `mgt` and `worker`); None leaves the pack's own.
-    sub_domain: str | None = None
+    sub_domain: str | None = Field(default=None, description=(
+        "axis2.xml <property name=\"subDomain\">: members of one domain in different roles (API Manager's"
+        " gateway manager and workers share gw.am.wso2.domain as `mgt` and `worker`); None leaves the "
+        "pack's own."))
     kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
     wka: WkaMembership = Field(default_factory=WkaMembership)
     await_formation: AwaitFormation = Field(default_factory=AwaitFormation)
@@ -124,41 +130,42 @@ class PackSource(Strict):
     """The product pack. `synthetic` generates a stand-in with the real layout (tests, demo)."""
 
     source: Literal["synthetic", "path", "url"]
-    path: str | None = None  # zip or unpacked folder, when source is `path`
-    url: str | None = None  # https:// address of the zip, when source is `url` (sha256 required; cached)
-    sha256: Sha256 | None = None  # of the zip, checked before anything is built
+    path: str | None = Field(default=None, description="zip or unpacked folder, when source is `path`")
+    url: str | None = Field(default=None, description=(
+        "https:// address of the zip, when source is `url` (sha256 required; cached)"))
+    sha256: Sha256 | None = Field(default=None, description="of the zip, checked before anything is built")
 
 
 class RemoteFile(Strict):
     """A file fetched once from a URL into the cache and checked by its sha256 (wso2k8s/fetch.py)."""
 
-    url: str  # https:// (plain http:// only on loopback)
+    url: str = Field(description="https:// (plain http:// only on loopback)")
     sha256: Sha256
 
 
 class JavaRuntime(Strict):
     source: Literal["jlink", "archive"]
     jlink_modules: list[str] = Field(default_factory=list)
-    # a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs): a path, or an https:// URL
-    # fetched once into the cache (both checked by archive_sha256)
-    archive: str | None = None
+    archive: str | None = Field(default=None, description=(
+        "a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs): a path, or an https://"
+        " URL fetched once into the cache (both checked by archive_sha256)"))
     archive_sha256: Sha256 | None = None
-    # Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is refused
-    # unless this says the stack accepts it knowingly.
-    allow_unsupported_version: bool = False
+    allow_unsupported_version: bool = Field(default=False, description=(
+        "Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is "
+        "refused unless this says the stack accepts it knowingly."))
 
 
 class BaseImageSettings(Strict):
-    name: ImageName  # seed: wso2/k8s-base
+    name: ImageName = Field(description="seed: wso2/k8s-base")
     tag: ImageTag
-    os_image: str  # the local OS image the Dockerfile starts FROM
-    apt_mirror: str  # plain-HTTP Debian mirror reachable from `docker build`
-    user_id: Annotated[int, Field(ge=1, le=65535)]  # wso2carbon user; never root
+    os_image: str = Field(description="the local OS image the Dockerfile starts FROM")
+    apt_mirror: str = Field(description="plain-HTTP Debian mirror reachable from `docker build`")
+    user_id: Annotated[int, Field(ge=1, le=65535)] = Field(description="wso2carbon user; never root")
     java: JavaRuntime
 
 
 class ProductImageSettings(Strict):
-    name: ImageName  # seed: wso2/is-5.1.0
+    name: ImageName = Field(description="seed: wso2/is-5.1.0")
     tag: ImageTag
 
 
@@ -171,8 +178,9 @@ class ImageBuild(Strict):
 
 
 class Registry(Strict):
-    server: str  # host[:port][/path] the images are pushed to and the nodes pull from; checked by the loader
-    username: str | None = None  # password: `pulumi config set --secret registry_password`
+    server: str = Field(description=(
+        "host[:port][/path] the images are pushed to and the nodes pull from; checked by the loader"))
+    username: str | None = Field(default=None, description="password: `pulumi config set --secret registry_password`")
 
     @field_validator("server", mode="before")
     @classmethod
@@ -189,7 +197,7 @@ class Resources(Strict):
 
 
 class Probes(Strict):
-    path: str  # HTTPS path on the servlet-https port
+    path: str = Field(description="HTTPS path on the servlet-https port")
     initial_delay_seconds: Annotated[int, Field(ge=0)]
     period_seconds: Annotated[int, Field(ge=1)]
     failure_threshold: Annotated[int, Field(ge=1)]
@@ -201,18 +209,19 @@ class Workload(Strict):
     java_opts: str
     resources: Resources
     probes: Probes
-    await_ready: bool = True  # let Pulumi wait until replicas are available
-    # How long `pulumi up` waits for the members to be ready before it fails (pulumi.com/timeoutSeconds;
-    # pulumi-kubernetes' own default is 10 minutes). The old members keep serving meanwhile.
-    await_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = 600
-    # Availability (wso2k8s/settings/availability.py; defaults in hieradata/common.yaml)
-    statefulset: StatefulSetOptions = Field(default_factory=StatefulSetOptions)
+    await_ready: bool = Field(default=True, description="let Pulumi wait until replicas are available")
+    await_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = Field(default=600, description=(
+        "How long `pulumi up` waits for the members to be ready before it fails "
+        "(pulumi.com/timeoutSeconds; pulumi-kubernetes' own default is 10 minutes). The old members keep "
+        "serving meanwhile."))
+    statefulset: StatefulSetOptions = Field(default_factory=StatefulSetOptions, description=(
+        "Availability (wso2k8s/settings/availability.py; defaults in hieradata/common.yaml)"))
     disruption_budget: DisruptionBudget = Field(default_factory=DisruptionBudget)
     anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity)
     topology_spread: list[TopologySpread] = Field(default_factory=list)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: list[Toleration] = Field(default_factory=list)
-    pod_labels: dict[str, str] = Field(default_factory=dict)  # never the program's selector labels
+    pod_labels: dict[str, str] = Field(default_factory=dict, description="never the program's selector labels")
     pod_annotations: dict[str, str] = Field(default_factory=dict)
     autoscaler: Autoscaler = Field(default_factory=Autoscaler)
 
@@ -224,11 +233,13 @@ class ServiceSettings(Strict):
 
 class KubernetesTarget(Strict):
     namespace: DnsLabel
-    kubeconfig: str | None = None  # None = the local cluster made by tools/kubernetes/cluster.sh
+    kubeconfig: str | None = Field(default=None, description=(
+        "None = the local cluster made by tools/kubernetes/cluster.sh"))
     context: str | None = None
     create_namespace: bool = False
-    # Pod Security Admission level put on the namespaces the program creates (enforce, audit and warn labels)
-    pod_security: Literal["restricted", "baseline", "privileged"]
+    pod_security: Literal["restricted", "baseline", "privileged"] = Field(description=(
+        "Pod Security Admission level put on the namespaces the program creates (enforce, audit and warn "
+        "labels)"))
 
     @field_validator("kubeconfig", mode="before")
     @classmethod
@@ -249,38 +260,44 @@ CookieName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9!#$%&'*+\-.^_
 class EntryTls(Strict):
     """The certificate the entry presents for `entry.host`: exactly one of the two."""
 
-    secret_name: ObjectName | None = None  # the user's kubernetes.io/tls Secret in kubernetes.namespace
-    generate: bool = False  # dev: a self-signed certificate for entry.host, key kept as a Pulumi secret
+    secret_name: ObjectName | None = Field(default=None, description=(
+        "the user's kubernetes.io/tls Secret in kubernetes.namespace"))
+    generate: bool = Field(default=False, description=(
+        "dev: a self-signed certificate for entry.host, key kept as a Pulumi secret"))
 
 
 class IngressEntry(Strict):
-    class_name: str | None = None  # spec.ingressClassName; None = the cluster's default IngressClass
-    # whose annotations say "cookie affinity" and "the backend speaks HTTPS": ingress-nginx
-    # (nginx.ingress.kubernetes.io/*), haproxy (HAProxy Technologies' controller, haproxy.org/*),
-    # nginx-inc (F5 NGINX Ingress Controller with NGINX Plus, nginx.com/* and nginx.org/*)
-    dialect: Literal["ingress-nginx", "haproxy", "nginx-inc"] = "ingress-nginx"
-    # a Secret with ca.crt that signed the members' certificate: the controller then verifies the backend
-    backend_ca_secret_name: ObjectName | None = None
-    annotations: dict[str, str] = Field(default_factory=dict)  # more, the user's own; they win over ours
-    # true: `pulumi up` waits until the controller publishes the Ingress's address (pulumi-kubernetes' await,
-    # 10 minutes). Off by default: many bare-metal controllers never publish one, and without a controller
-    # (or one that is not yet installed) the up would hang; the Ingress is accepted by the API server either way.
-    await_address: bool = False
+    class_name: str | None = Field(default=None, description=(
+        "spec.ingressClassName; None = the cluster's default IngressClass"))
+    dialect: Literal["ingress-nginx", "haproxy", "nginx-inc"] = Field(default="ingress-nginx", description=(
+        "whose annotations say \"cookie affinity\" and \"the backend speaks HTTPS\": ingress-nginx "
+        "(nginx.ingress.kubernetes.io/*), haproxy (HAProxy Technologies' controller, haproxy.org/*), "
+        "nginx-inc (F5 NGINX Ingress Controller with NGINX Plus, nginx.com/* and nginx.org/*)"))
+    backend_ca_secret_name: ObjectName | None = Field(default=None, description=(
+        "a Secret with ca.crt that signed the members' certificate: the controller then verifies the "
+        "backend"))
+    annotations: dict[str, str] = Field(default_factory=dict, description="more, the user's own; they win over ours")
+    await_address: bool = Field(default=False, description=(
+        "true: `pulumi up` waits until the controller publishes the Ingress's address (pulumi-kubernetes'"
+        " await, 10 minutes). Off by default: many bare-metal controllers never publish one, and without "
+        "a controller (or one that is not yet installed) the up would hang; the Ingress is accepted by "
+        "the API server either way."))
 
 
 class GatewayParentRef(Strict):
-    name: ObjectName  # the user's Gateway
-    namespace: DnsLabel | None = None  # None = kubernetes.namespace
-    section_name: ObjectName | None = None  # one listener of it (its HTTPS listener for entry.host)
+    name: ObjectName = Field(description="the user's Gateway")
+    namespace: DnsLabel | None = Field(default=None, description="None = kubernetes.namespace")
+    section_name: ObjectName | None = Field(default=None, description=(
+        "one listener of it (its HTTPS listener for entry.host)"))
 
 
 class GatewayEntry(Strict):
     parent_ref: GatewayParentRef | None = None
-    # BackendTLSPolicy: a ConfigMap with ca.crt that signed the members' certificate (the Gateway checks the
-    # members' 9443 against it and entry.backend_hostname)
-    backend_ca_config_map: ObjectName | None = None
-    # HTTPRoute rules[].sessionPersistence by cookie (Gateway API experimental channel in v1.7.0)
-    session_persistence: bool = True
+    backend_ca_config_map: ObjectName | None = Field(default=None, description=(
+        "BackendTLSPolicy: a ConfigMap with ca.crt that signed the members' certificate (the Gateway "
+        "checks the members' 9443 against it and entry.backend_hostname)"))
+    session_persistence: bool = Field(default=True, description=(
+        "HTTPRoute rules[].sessionPersistence by cookie (Gateway API experimental channel in v1.7.0)"))
 
 
 class Entry(Strict):
@@ -289,11 +306,15 @@ class Entry(Strict):
     carbon.xml/catalina-server.xml name entry.host on 443, so every redirect points at the entry."""
 
     kind: Literal["none", "ingress", "gateway", "edge"] = "none"
-    host: HostName | None = None  # the external host name (Ingress rule host, HTTPRoute hostname, HostName)
+    host: HostName | None = Field(default=None, description=(
+        "the external host name (Ingress rule host, HTTPRoute hostname, HostName)"))
     tls: EntryTls = Field(default_factory=EntryTls)
-    cookie_name: CookieName = "wso2-route"  # the entry's sticky-session cookie (not the server's JSESSIONID)
-    cookie_samesite: Literal["None", "Lax", "Strict"] = "None"  # None: SSO POSTs from other sites stay sticky
-    backend_hostname: HostName = "localhost"  # the name in the members' certificate (stock keystore: localhost)
+    cookie_name: CookieName = Field(default="wso2-route", description=(
+        "the entry's sticky-session cookie (not the server's JSESSIONID)"))
+    cookie_samesite: Literal["None", "Lax", "Strict"] = Field(default="None", description=(
+        "None: SSO POSTs from other sites stay sticky"))
+    backend_hostname: HostName = Field(default="localhost", description=(
+        "the name in the members' certificate (stock keystore: localhost)"))
     ingress: IngressEntry = Field(default_factory=IngressEntry)
     gateway: GatewayEntry = Field(default_factory=GatewayEntry)
 
@@ -305,19 +326,19 @@ MavenCoordinates = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]+:[
 class DatabasePool(Strict):
     """The pool options of master-datasources.xml (hieradata holds the pack's own defaults)."""
 
-    max_active: Annotated[int, Field(ge=1)]  # <maxActive>
-    max_wait_ms: Annotated[int, Field(ge=0)]  # <maxWait>
-    test_on_borrow: bool  # <testOnBorrow>
-    validation_query: str  # <validationQuery>
-    validation_interval_ms: Annotated[int, Field(ge=0)]  # <validationInterval>
+    max_active: Annotated[int, Field(ge=1)] = Field(description="<maxActive>")
+    max_wait_ms: Annotated[int, Field(ge=0)] = Field(description="<maxWait>")
+    test_on_borrow: bool = Field(description="<testOnBorrow>")
+    validation_query: str = Field(description="<validationQuery>")
+    validation_interval_ms: Annotated[int, Field(ge=0)] = Field(description="<validationInterval>")
 
 
 class JdbcDriverJar(Strict):
     """The JDBC driver copied into repository/components/lib: from Maven Central, or the user's own jar."""
 
-    maven: MavenCoordinates | None = None  # group:artifact:version, fetched once and cached
-    path: str | None = None  # the user's jar instead (relative to the project or absolute)
-    sha256: Sha256  # checked before anything is built
+    maven: MavenCoordinates | None = Field(default=None, description="group:artifact:version, fetched once and cached")
+    path: str | None = Field(default=None, description="the user's jar instead (relative to the project or absolute)")
+    sha256: Sha256 = Field(description="checked before anything is built")
 
 
 class DatabasePoolOverride(Strict):
@@ -334,29 +355,32 @@ class DatabaseOverride(Strict):
     """One of the product's databases on its own datasource: only what differs from the shared database.
     The password is the same secret (`database_password`)."""
 
-    name: SqlName | None = None  # the database; the embedded server creates it
-    username: SqlName | None = None  # external servers only
-    host: HostName | None = None  # external servers only
-    port: TcpPort | None = None  # external servers only
+    name: SqlName | None = Field(default=None, description="the database; the embedded server creates it")
+    username: SqlName | None = Field(default=None, description="external servers only")
+    host: HostName | None = Field(default=None, description="external servers only")
+    port: TcpPort | None = Field(default=None, description="external servers only")
     pool: DatabasePoolOverride | None = None
 
 
 class Databases(Strict):
     """Where each of IS 5.1.0's databases lives. null: on the shared WSO2_CARBON_DB, as the pack ships it."""
 
-    registry: DatabaseOverride | None = None  # WSO2_REG_DB: /_system/config and /_system/governance mounted there
-    user_store: DatabaseOverride | None = None  # WSO2_USER_DB: user-mgt.xml's realm dataSource
-    identity: DatabaseOverride | None = None  # WSO2_IDENTITY_DB: identity.xml JDBCPersistenceManager
+    registry: DatabaseOverride | None = Field(default=None, description=(
+        "WSO2_REG_DB: /_system/config and /_system/governance mounted there"))
+    user_store: DatabaseOverride | None = Field(default=None, description=(
+        "WSO2_USER_DB: user-mgt.xml's realm dataSource"))
+    identity: DatabaseOverride | None = Field(default=None, description=(
+        "WSO2_IDENTITY_DB: identity.xml JDBCPersistenceManager"))
 
 
 class EmbeddedDatabase(Strict):
     """The dev stack's own database server: Debian's PostgreSQL in an image built like the base image."""
 
     image: ProductImageSettings
-    user_id: Annotated[int, Field(ge=1, le=65535)]  # the postgres user in the image; never root
+    user_id: Annotated[int, Field(ge=1, le=65535)] = Field(description="the postgres user in the image; never root")
     storage: Quantity
-    # None: a local PersistentVolume under $WSO2K8S_STATE/volumes on the local cluster's node
-    storage_class: str | None = None
+    storage_class: str | None = Field(default=None, description=(
+        "None: a local PersistentVolume under $WSO2K8S_STATE/volumes on the local cluster's node"))
     resources: Resources
 
 
@@ -369,13 +393,15 @@ class Database(Strict):
     enabled: bool = False
     external: bool = False
     type: Literal["postgresql", "mysql"]
-    host: HostName | None = None  # external server; embedded: derived (`<name>-db`)
-    port: TcpPort | None = None  # None: the type's default (5432, 3306)
-    name: SqlName  # the database
-    username: SqlName  # password: `pulumi config set --secret wso2-kubernetes:database_password`
-    driver: JdbcDriverJar | None = None  # None: the pinned driver of the type (wso2k8s/pack/jdbc.py)
+    host: HostName | None = Field(default=None, description="external server; embedded: derived (`<name>-db`)")
+    port: TcpPort | None = Field(default=None, description="None: the type's default (5432, 3306)")
+    name: SqlName = Field(description="the database")
+    username: SqlName = Field(description=(
+        "password: `pulumi config set --secret wso2-kubernetes:database_password`"))
+    driver: JdbcDriverJar | None = Field(default=None, description=(
+        "None: the pinned driver of the type (wso2k8s/pack/jdbc.py)"))
     pool: DatabasePool
-    databases: Databases = Databases()  # per database overrides of the shared one
+    databases: Databases = Field(default=Databases(), description="per database overrides of the shared one")
     embedded: EmbeddedDatabase
 
 
@@ -393,40 +419,47 @@ class Keystores(Strict):
     certificate, and in `user` mode the certificates of the user's truststore. Passwords: keystore_password."""
 
     mode: Literal["generate", "user", "stock"]
-    alias: KeyAlias  # carbon.xml KeyAlias; the private-key entry of the keystore
-    keystore: str | None = None  # user: the JKS or PKCS12 file (relative to the project, or absolute, or ~)
-    truststore: str | None = None  # user: a JKS or PKCS12 truststore whose certificates are trusted too
-    # PEM file of the CA that signed the API server's certificate; None: the kubeconfig's certificate-authority
-    cluster_ca: str | None = None
-    key_size: Literal[2048, 3072, 4096] = 2048  # generate: RSA key size
-    validity_days: Annotated[int, Field(ge=1, le=3650)] = 825  # generate: the certificate's lifetime
-    type: Literal["JKS", "PKCS12"] | None = None  # derived: read from the user's file (generate: JKS)
+    alias: KeyAlias = Field(description="carbon.xml KeyAlias; the private-key entry of the keystore")
+    keystore: str | None = Field(default=None, description=(
+        "user: the JKS or PKCS12 file (relative to the project, or absolute, or ~)"))
+    truststore: str | None = Field(default=None, description=(
+        "user: a JKS or PKCS12 truststore whose certificates are trusted too"))
+    cluster_ca: str | None = Field(default=None, description=(
+        "PEM file of the CA that signed the API server's certificate; None: the kubeconfig's "
+        "certificate-authority"))
+    key_size: Literal[2048, 3072, 4096] = Field(default=2048, description="generate: RSA key size")
+    validity_days: Annotated[int, Field(ge=1, le=3650)] = Field(default=825, description=(
+        "generate: the certificate's lifetime"))
+    type: Literal["JKS", "PKCS12"] | None = Field(default=None, description=(
+        "derived: read from the user's file (generate: JKS)"))
 
 
 class Peer(Strict):
     """Another deployed profile, as this one's members reach it: derived by the loader from `relations`."""
 
     profile: DnsLabel
-    service: str  # its Service's name, or <name>.<namespace>.svc from another namespace
-    ports: dict[str, int]  # Service port name → port
+    service: str = Field(description=(
+        "its Service's name, or <name>.<namespace>.svc from another namespace"))
+    ports: dict[str, int] = Field(description="Service port name → port")
 
 
 class Settings(Strict):
     """Everything one Carbon profile of one product needs; the output of the loader."""
 
-    product: DnsLabel  # e.g. wso2is (chosen by the stack: wso2-kubernetes:product)
-    version: str  # e.g. 5.1.0 (wso2-kubernetes:version)
-    profile: DnsLabel  # Carbon profile, e.g. default (wso2-kubernetes:profiles)
-    name: DnsLabel  # ReplicationController/Service name; seed: wso2is
+    product: DnsLabel = Field(description="e.g. wso2is (chosen by the stack: wso2-kubernetes:product)")
+    version: str = Field(description="e.g. 5.1.0 (wso2-kubernetes:version)")
+    profile: DnsLabel = Field(description="Carbon profile, e.g. default (wso2-kubernetes:profiles)")
+    name: DnsLabel = Field(description="ReplicationController/Service name; seed: wso2is")
     server: ServerInfo
-    hostname: HostName  # carbon.xml HostName/MgtHostName
-    port_offset: Annotated[int, Field(ge=0, le=10000)]  # carbon.xml Ports/Offset
+    hostname: HostName = Field(description="carbon.xml HostName/MgtHostName")
+    port_offset: Annotated[int, Field(ge=0, le=10000)] = Field(description="carbon.xml Ports/Offset")
     ports: dict[DnsLabel, PortSpec]
     clustering: Clustering
-    file_list: list[str]  # paths inside the pack, copied from files_dir (seed: wso2::file_list)
-    files_dir: str  # where file_list sources are, relative to the project
-    # file_list entries fetched from a URL (checked by sha256, cached) instead of read from files_dir
-    file_urls: dict[str, RemoteFile] = Field(default_factory=dict)
+    file_list: list[str] = Field(description=(
+        "paths inside the pack, copied from files_dir (seed: wso2::file_list)"))
+    files_dir: str = Field(description="where file_list sources are, relative to the project")
+    file_urls: dict[str, RemoteFile] = Field(default_factory=dict, description=(
+        "file_list entries fetched from a URL (checked by sha256, cached) instead of read from files_dir"))
     pack: PackSource
     registry: Registry
     image_build: ImageBuild
@@ -438,12 +471,13 @@ class Settings(Strict):
     database: Database
     keystores: Keystores
     entry: Entry = Field(default_factory=Entry)
-    # Conf files of this product (pack paths) rendered beyond the Carbon kernel's, by its product module's
-    # editors (wso2k8s/products/<product>.py); a file listed here without an editor is refused by the loader.
-    managed_files: list[str] = Field(default_factory=list)
-    # role → profile this profile's conf files point at (API Manager: key_manager: api-key-manager, …)
-    relations: dict[str, DnsLabel] = Field(default_factory=dict)
-    peers: dict[str, Peer] = Field(default_factory=dict)  # derived from relations by the loader; never set
+    managed_files: list[str] = Field(default_factory=list, description=(
+        "Conf files of this product (pack paths) rendered beyond the Carbon kernel's, by its product "
+        "module's editors (wso2k8s/products/<product>.py); a file listed here without an editor is "
+        "refused by the loader."))
+    relations: dict[str, DnsLabel] = Field(default_factory=dict, description=(
+        "role → profile this profile's conf files point at (API Manager: key_manager: api-key-manager, …)"))
+    peers: dict[str, Peer] = Field(default_factory=dict, description="derived from relations by the loader; never set")
 
     @field_validator("ports", mode="before")
     @classmethod
