@@ -9,7 +9,15 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from synthetic_helpers import FakeKubeApi, get_json, install_scheme, set_clustering, set_offset, wait_until
+from synthetic_helpers import (
+    FakeKubeApi,
+    get_json,
+    install_scheme,
+    set_clustering,
+    set_offset,
+    trust_opts,
+    wait_until,
+)
 
 from wso2k8s.synthetic.pack import extract_pack
 from wso2k8s.synthetic.runner import pick_free_offset, ports_for
@@ -58,7 +66,7 @@ def test_two_members_form_a_hazelcast_cluster_and_a_stopped_one_leaves(pack_zip:
         homes.append(home)
         offsets.append(offset)
     try:
-        procs = [servers(home, java_opts=[f"-Dkubernetes.membership.ca.file={api.ca_crt}",
+        procs = [servers(home, java_opts=[*trust_opts(api.ca_crt),  # the scheme trusts the JVM's truststore
                                           "-Dkubernetes.membership.interval.ms=250", f"-Dcarbon.local.ip={ip}",
                                           f"-Dhazelcast.local.localAddress={ip}"],  # in a pod: its only IP
                          env={"BEARER_TOKEN_FILE_LOCATION": str(api.token_file)})
