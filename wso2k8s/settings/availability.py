@@ -43,52 +43,71 @@ class StatefulSetOptions(_Strict):
     # The governing headless Service (spec.serviceName, the pods' DNS names). None: `<name>-headless`, which
     # the program makes: in clustering mode dns it is the membership Service already there, in mode api its
     # own. A name of your own: a headless Service you keep.
-    service_name: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = None
+    service_name: Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")] | None = Field(
+        default=None, description=(
+        "kind StatefulSet: its governing headless Service (None: <name>-headless, made for you)"))
     # OrderedReady: member 0 first, each next one once the previous is Ready (Kubernetes' default). Parallel:
     # all at once, as the RC and the Deployment start them.
-    pod_management_policy: Literal["OrderedReady", "Parallel"] = "OrderedReady"
+    pod_management_policy: Literal["OrderedReady", "Parallel"] = Field(default="OrderedReady", description=(
+        "kind StatefulSet: OrderedReady (one at a time) or Parallel"))
 
 
 class DisruptionBudget(_Strict):
     """A PodDisruptionBudget over the members, made only when there is more than one (as the chart does).
     Exactly one of min_available and max_unavailable: a whole number or a percentage such as "50%"."""
 
-    enabled: bool = True
-    min_available: int | str | None = None
-    max_unavailable: int | str | None = None
+    enabled: bool = Field(default=True, description="make a PodDisruptionBudget when there is more than one member")
+    min_available: int | str | None = Field(default=None, description=(
+        "minAvailable (a number or a percentage such as 50%)"))
+    max_unavailable: int | str | None = Field(default=None, description="maxUnavailable instead of min_available")
 
 
 class AntiAffinity(_Strict):
     """Pod anti-affinity between members of one profile: `preferred` spreads them over topology_key when the
     cluster can (weight 100); `required` refuses to put two on one (more members than nodes stay Pending)."""
 
-    type: Literal["preferred", "required", "none"] = "preferred"
-    topology_key: str = "kubernetes.io/hostname"
+    type: Literal["preferred", "required", "none"] = Field(default="preferred", description=(
+        "preferred (spread when the cluster can), required, or none"))
+    topology_key: str = Field(default="kubernetes.io/hostname", description=(
+        "the node label members are spread over (kubernetes.io/hostname)"))
 
 
 class TopologySpread(_Strict):
-    topology_key: str  # a node label, e.g. topology.kubernetes.io/zone
-    max_skew: Annotated[int, Field(ge=1)] = 1
+    # a node label, e.g. topology.kubernetes.io/zone
+    topology_key: str = Field(description="the node label to spread over (e.g. topology.kubernetes.io/zone)")
+    max_skew: Annotated[int, Field(ge=1)] = Field(default=1, description=(
+        "maxSkew: the largest difference in members between two domains"))
     # ScheduleAnyway: a preference. DoNotSchedule: nodes without the label, or a skew above max_skew, refuse.
-    when_unsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = "ScheduleAnyway"
+    when_unsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = Field(default="ScheduleAnyway", description=(
+        "ScheduleAnyway (soft) or DoNotSchedule"))
 
 
 class Toleration(_Strict):
-    key: str | None = None  # None with operator Exists: tolerate every taint
-    operator: Literal["Equal", "Exists"] = "Equal"
-    value: str | None = None
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None  # None: every effect
-    toleration_seconds: Annotated[int, Field(ge=0)] | None = None  # NoExecute only
+    # None with operator Exists: tolerate every taint
+    key: str | None = Field(default=None, description="the taint's key")
+    operator: Literal["Equal", "Exists"] = Field(default="Equal", description="Equal or Exists")
+    value: str | None = Field(default=None, description="the taint's value (operator Equal)")
+    # None: every effect
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(default=None, description=(
+        "NoSchedule, PreferNoSchedule or NoExecute; None: any"))
+    # NoExecute only
+    toleration_seconds: Annotated[int, Field(ge=0)] | None = Field(default=None, description=(
+        "NoExecute: how long a member stays after the taint appears"))
 
 
 class Autoscaler(_Strict):
     """A HorizontalPodAutoscaler (autoscaling/v2) on the workload's CPU. With it on, the program leaves
     spec.replicas to the autoscaler (it never sends the field), so `pulumi up --refresh` does not fight it."""
 
-    enabled: bool = False
-    min_replicas: Annotated[int, Field(ge=0)] | None = None  # None: workload.replicas (as the chart does)
-    max_replicas: Annotated[int, Field(ge=1, le=100)] = 4
-    cpu_utilization: Annotated[int, Field(ge=1, le=1000)] = 65  # percent of the CPU request, averaged
+    enabled: bool = Field(default=False, description=(
+        "make a HorizontalPodAutoscaler (not with kind ReplicationController)"))
+    # None: workload.replicas (as the chart does)
+    min_replicas: Annotated[int, Field(ge=0)] | None = Field(default=None, description=(
+        "its minReplicas (None: workload.replicas)"))
+    max_replicas: Annotated[int, Field(ge=1, le=100)] = Field(default=4, description="its maxReplicas")
+    # percent of the CPU request, averaged
+    cpu_utilization: Annotated[int, Field(ge=1, le=1000)] = Field(default=65, description=(
+        "its target average CPU utilization, percent of the request"))
 
 
 Report = Callable[[tuple[str | int, ...], str, str], None]  # (key, message, fix)

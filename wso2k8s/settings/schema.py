@@ -63,7 +63,8 @@ class PortSpec(Strict):
         "gap (old and new pods are reached on their own numbers). At most 15 characters: "
         "thrift-entitlement has 18."))
     container_port: TcpPort = Field(description="before the Carbon port offset")
-    node_port: NodePort | None = None
+    node_port: NodePort | None = Field(default=None, description=(
+        "the Service's nodePort (30000-32767); None: Kubernetes picks one, or none behind an entry"))
 
 
 class KubernetesMembership(Strict):
@@ -74,10 +75,12 @@ class KubernetesMembership(Strict):
         "seed: k8_services. None (the default): the profile's own Service, so its name is never typed "
         "twice; a list replaces that whole. extra_services are looked up besides (e.g. another profile's "
         "members)."))
-    extra_services: list[DnsLabel] = Field(default_factory=list)
+    extra_services: list[DnsLabel] = Field(default_factory=list, description=(
+        "more Services whose endpoints are members (e.g. another profile's)"))
     api_server: str | None = Field(default=None, description=(
         "KUBERNETES_API_SERVER (2016: KUBERNETES_MASTER); None = in-cluster API"))
-    skip_ssl_verification: bool = False
+    skip_ssl_verification: bool = Field(default=False, description=(
+        "KUBERNETES_MASTER_SKIP_SSL_VERIFICATION: true turns off TLS checks for the whole JVM"))
     mode: Literal["api", "dns"] = Field(default="api", description=(
         "api: the scheme reads the Services' Endpoints from the API (Role: get/list endpoints). dns: "
         "USE_DNS=true, SRV/A lookups of a headless twin `<service>-headless` (publishNotReadyAddresses), "
@@ -101,7 +104,7 @@ class WkaMember(Strict):
 class WkaMembership(Strict):
     """Well-known-address scheme: the members every node contacts first (axis2.xml <members>)."""
 
-    members: list[WkaMember] = Field(default_factory=list)
+    members: list[WkaMember] = Field(default_factory=list, description="the well-known members (host, port)")
 
 
 class AwaitFormation(Strict):
@@ -109,27 +112,35 @@ class AwaitFormation(Strict):
 
     enabled: bool = Field(default=True, description=(
         "also renders hazelcast.rest.enabled=true: the gate reads each member's REST list"))
-    timeout_seconds: int = Field(default=300, ge=10, le=3600)
+    timeout_seconds: int = Field(default=300, ge=10, le=3600, description=(
+        "how long `up` waits for every member to see every other before it fails, naming the missing"))
 
 
 class Clustering(Strict):
-    enabled: bool
-    membership_scheme: Literal["kubernetes", "wka", "multicast"]
-    domain: str
-    local_member_port: TcpPort
+    enabled: bool = Field(description="axis2.xml <clustering enable>: members share sessions and caches over Hazelcast")
+    membership_scheme: Literal["kubernetes", "wka", "multicast"] = Field(description=(
+        "how members find each other: kubernetes (the seed's), wka or multicast"))
+    domain: str = Field(description=(
+        "axis2.xml <parameter name=domain>: the Hazelcast group; members of one domain form one cluster"))
+    local_member_port: TcpPort = Field(description=(
+        "axis2.xml localMemberPort: the Hazelcast port each member listens on (before the offset)"))
     sub_domain: str | None = Field(default=None, description=(
         "axis2.xml <property name=\"subDomain\">: members of one domain in different roles (API Manager's"
         " gateway manager and workers share gw.am.wso2.domain as `mgt` and `worker`); None leaves the "
         "pack's own."))
-    kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership)
-    wka: WkaMembership = Field(default_factory=WkaMembership)
-    await_formation: AwaitFormation = Field(default_factory=AwaitFormation)
+    kubernetes: KubernetesMembership = Field(default_factory=KubernetesMembership, description=(
+        "the Kubernetes membership scheme's parameters"))
+    wka: WkaMembership = Field(default_factory=WkaMembership, description=(
+        "well-known members, for membership_scheme wka"))
+    await_formation: AwaitFormation = Field(default_factory=AwaitFormation, description=(
+        "`pulumi up` waits until the members form one Hazelcast cluster"))
 
 
 class PackSource(Strict):
     """The product pack. `synthetic` generates a stand-in with the real layout (tests, demo)."""
 
-    source: Literal["synthetic", "path", "url"]
+    source: Literal["synthetic", "path", "url"] = Field(description=(
+        "synthetic (a generated stand-in with the real layout), path or url (your real pack)"))
     path: str | None = Field(default=None, description="zip or unpacked folder, when source is `path`")
     url: str | None = Field(default=None, description=(
         "https:// address of the zip, when source is `url` (sha256 required; cached)"))
@@ -140,16 +151,18 @@ class RemoteFile(Strict):
     """A file fetched once from a URL into the cache and checked by its sha256 (wso2k8s/fetch.py)."""
 
     url: str = Field(description="https:// (plain http:// only on loopback)")
-    sha256: Sha256
+    sha256: Sha256 = Field(description="its sha256, checked after the download")
 
 
 class JavaRuntime(Strict):
-    source: Literal["jlink", "archive"]
-    jlink_modules: list[str] = Field(default_factory=list)
+    source: Literal["jlink", "archive"] = Field(description=(
+        "jlink (a trimmed Java 17 made in a build stage) or archive (your JDK .tar.gz)"))
+    jlink_modules: list[str] = Field(default_factory=list, description="the JDK modules jlink puts in the runtime")
     archive: str | None = Field(default=None, description=(
         "a JDK/JRE .tar.gz the user brings (e.g. JDK 8 for real Carbon 4.4 packs): a path, or an https://"
         " URL fetched once into the cache (both checked by archive_sha256)"))
-    archive_sha256: Sha256 | None = None
+    archive_sha256: Sha256 | None = Field(default=None, description=(
+        "the sha256 of java.archive, checked before anything is built"))
     allow_unsupported_version: bool = Field(default=False, description=(
         "Carbon 4.4 runs on Java 7/8: a real pack on another major version (the jlink'd 17 included) is "
         "refused unless this says the stack accepts it knowingly."))
@@ -157,24 +170,24 @@ class JavaRuntime(Strict):
 
 class BaseImageSettings(Strict):
     name: ImageName = Field(description="seed: wso2/k8s-base")
-    tag: ImageTag
+    tag: ImageTag = Field(description="the base image's tag in the registry")
     os_image: str = Field(description="the local OS image the Dockerfile starts FROM")
     apt_mirror: str = Field(description="plain-HTTP Debian mirror reachable from `docker build`")
     user_id: Annotated[int, Field(ge=1, le=65535)] = Field(description="wso2carbon user; never root")
-    java: JavaRuntime
+    java: JavaRuntime = Field(description="the Java runtime inside the base image")
 
 
 class ProductImageSettings(Strict):
     name: ImageName = Field(description="seed: wso2/is-5.1.0")
-    tag: ImageTag
+    tag: ImageTag = Field(description="the product image's tag in the registry")
 
 
 class ImageBuild(Strict):
     """How pulumi-docker-build runs BuildKit. `default` + exec: the Docker daemon's own BuildKit through the
     docker-buildx CLI plugin, which sees local images and needs no moby/buildkit image (none can be pulled here)."""
 
-    builder: str
-    exec: bool
+    builder: str = Field(description="the BuildKit builder pulumi-docker-build uses (default: the Docker daemon's)")
+    exec: bool = Field(description="drive the docker-buildx CLI plugin (exec mode) instead of the embedded client")
 
 
 class Registry(Strict):
@@ -190,25 +203,27 @@ class Registry(Strict):
 
 
 class Resources(Strict):
-    cpu_request: Quantity
-    memory_request: Quantity
-    cpu_limit: Quantity
-    memory_limit: Quantity
+    cpu_request: Quantity = Field(description="the container's CPU request")
+    memory_request: Quantity = Field(description="the container's memory request")
+    cpu_limit: Quantity = Field(description="the container's CPU limit")
+    memory_limit: Quantity = Field(description="the container's memory limit")
 
 
 class Probes(Strict):
     path: str = Field(description="HTTPS path on the servlet-https port")
-    initial_delay_seconds: Annotated[int, Field(ge=0)]
-    period_seconds: Annotated[int, Field(ge=1)]
-    failure_threshold: Annotated[int, Field(ge=1)]
+    initial_delay_seconds: Annotated[int, Field(ge=0)] = Field(description="readiness/liveness initialDelaySeconds")
+    period_seconds: Annotated[int, Field(ge=1)] = Field(description="readiness/liveness periodSeconds")
+    failure_threshold: Annotated[int, Field(ge=1)] = Field(description="readiness/liveness failureThreshold")
 
 
 class Workload(Strict):
-    kind: Literal["ReplicationController", "Deployment", "StatefulSet"]
-    replicas: Annotated[int, Field(ge=0, le=100)]
-    java_opts: str
-    resources: Resources
-    probes: Probes
+    kind: Literal["ReplicationController", "Deployment", "StatefulSet"] = Field(description=(
+        "ReplicationController (the seed's), Deployment or StatefulSet"))
+    replicas: Annotated[int, Field(ge=0, le=100)] = Field(description=(
+        "how many members (with an autoscaler: its minimum unless autoscaler.min_replicas)"))
+    java_opts: str = Field(description="JAVA_OPTS of the server (heap size and more)")
+    resources: Resources = Field(description="the members' requests and limits")
+    probes: Probes = Field(description="readiness and liveness probes on the HTTPS port")
     await_ready: bool = Field(default=True, description="let Pulumi wait until replicas are available")
     await_timeout_seconds: Annotated[int, Field(ge=10, le=3600)] = Field(default=600, description=(
         "How long `pulumi up` waits for the members to be ready before it fails "
@@ -216,27 +231,35 @@ class Workload(Strict):
         "serving meanwhile."))
     statefulset: StatefulSetOptions = Field(default_factory=StatefulSetOptions, description=(
         "Availability (wso2k8s/settings/availability.py; defaults in hieradata/common.yaml)"))
-    disruption_budget: DisruptionBudget = Field(default_factory=DisruptionBudget)
-    anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity)
-    topology_spread: list[TopologySpread] = Field(default_factory=list)
-    node_selector: dict[str, str] = Field(default_factory=dict)
-    tolerations: list[Toleration] = Field(default_factory=list)
+    disruption_budget: DisruptionBudget = Field(default_factory=DisruptionBudget, description=(
+        "a PodDisruptionBudget when there is more than one member"))
+    anti_affinity: AntiAffinity = Field(default_factory=AntiAffinity, description=(
+        "spread members over nodes (preferred), require it, or none"))
+    topology_spread: list[TopologySpread] = Field(default_factory=list, description=(
+        "topologySpreadConstraints over zones or nodes"))
+    node_selector: dict[str, str] = Field(default_factory=dict, description=(
+        "the nodes the members may run on (nodeSelector)"))
+    tolerations: list[Toleration] = Field(default_factory=list, description="taints the members tolerate")
     pod_labels: dict[str, str] = Field(default_factory=dict, description="never the program's selector labels")
-    pod_annotations: dict[str, str] = Field(default_factory=dict)
-    autoscaler: Autoscaler = Field(default_factory=Autoscaler)
+    pod_annotations: dict[str, str] = Field(default_factory=dict, description="extra annotations on the members' pods")
+    autoscaler: Autoscaler = Field(default_factory=Autoscaler, description=(
+        "a HorizontalPodAutoscaler (autoscaling/v2) on CPU"))
 
 
 class ServiceSettings(Strict):
-    type: Literal["NodePort", "ClusterIP"]
-    session_affinity: Literal["ClientIP", "None"]
+    type: Literal["NodePort", "ClusterIP"] = Field(description=(
+        "NodePort (the seed's) or ClusterIP; behind an entry always ClusterIP"))
+    session_affinity: Literal["ClientIP", "None"] = Field(description=(
+        "ClientIP (the seed's sticky sessions by client address) or None"))
 
 
 class KubernetesTarget(Strict):
-    namespace: DnsLabel
+    namespace: DnsLabel = Field(description="where the members, their Service and RBAC go")
     kubeconfig: str | None = Field(default=None, description=(
         "None = the local cluster made by tools/kubernetes/cluster.sh"))
-    context: str | None = None
-    create_namespace: bool = False
+    context: str | None = Field(default=None, description="the kubeconfig context; None: its current-context")
+    create_namespace: bool = Field(default=False, description=(
+        "create the namespace (with Pod Security labels) and delete it on destroy"))
     pod_security: Literal["restricted", "baseline", "privileged"] = Field(description=(
         "Pod Security Admission level put on the namespaces the program creates (enforce, audit and warn "
         "labels)"))
@@ -292,7 +315,8 @@ class GatewayParentRef(Strict):
 
 
 class GatewayEntry(Strict):
-    parent_ref: GatewayParentRef | None = None
+    parent_ref: GatewayParentRef | None = Field(default=None, description=(
+        "the user's Gateway (and listener) the HTTPRoute attaches to"))
     backend_ca_config_map: ObjectName | None = Field(default=None, description=(
         "BackendTLSPolicy: a ConfigMap with ca.crt that signed the members' certificate (the Gateway "
         "checks the members' 9443 against it and entry.backend_hostname)"))
@@ -305,18 +329,21 @@ class Entry(Strict):
     program's own edge proxy (a cluster without a controller). With an entry the Service is ClusterIP and
     carbon.xml/catalina-server.xml name entry.host on 443, so every redirect points at the entry."""
 
-    kind: Literal["none", "ingress", "gateway", "edge"] = "none"
+    kind: Literal["none", "ingress", "gateway", "edge"] = Field(default="none", description=(
+        "none (the NodePort Service), ingress, gateway (an HTTPRoute) or edge (the program's own proxy)"))
     host: HostName | None = Field(default=None, description=(
         "the external host name (Ingress rule host, HTTPRoute hostname, HostName)"))
-    tls: EntryTls = Field(default_factory=EntryTls)
+    tls: EntryTls = Field(default_factory=EntryTls, description="the certificate the entry presents for host")
     cookie_name: CookieName = Field(default="wso2-route", description=(
         "the entry's sticky-session cookie (not the server's JSESSIONID)"))
     cookie_samesite: Literal["None", "Lax", "Strict"] = Field(default="None", description=(
         "None: SSO POSTs from other sites stay sticky"))
     backend_hostname: HostName = Field(default="localhost", description=(
         "the name in the members' certificate (stock keystore: localhost)"))
-    ingress: IngressEntry = Field(default_factory=IngressEntry)
-    gateway: GatewayEntry = Field(default_factory=GatewayEntry)
+    ingress: IngressEntry = Field(default_factory=IngressEntry, description=(
+        "kind ingress: class and annotation dialect"))
+    gateway: GatewayEntry = Field(default_factory=GatewayEntry, description=(
+        "kind gateway: the Gateway the HTTPRoute attaches to"))
 
 
 SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]  # safe in SQL and shell
@@ -344,11 +371,12 @@ class JdbcDriverJar(Strict):
 class DatabasePoolOverride(Strict):
     """One database's pool options where they differ from the shared ones (unset: the shared value)."""
 
-    max_active: Annotated[int, Field(ge=1)] | None = None
-    max_wait_ms: Annotated[int, Field(ge=0)] | None = None
-    test_on_borrow: bool | None = None
-    validation_query: str | None = None
-    validation_interval_ms: Annotated[int, Field(ge=0)] | None = None
+    max_active: Annotated[int, Field(ge=1)] | None = Field(default=None, description="<maxActive> for this database")
+    max_wait_ms: Annotated[int, Field(ge=0)] | None = Field(default=None, description="<maxWait> for this database")
+    test_on_borrow: bool | None = Field(default=None, description="<testOnBorrow> for this database")
+    validation_query: str | None = Field(default=None, description="<validationQuery> for this database")
+    validation_interval_ms: Annotated[int, Field(ge=0)] | None = Field(default=None, description=(
+        "<validationInterval> for this database"))
 
 
 class DatabaseOverride(Strict):
@@ -359,7 +387,8 @@ class DatabaseOverride(Strict):
     username: SqlName | None = Field(default=None, description="external servers only")
     host: HostName | None = Field(default=None, description="external servers only")
     port: TcpPort | None = Field(default=None, description="external servers only")
-    pool: DatabasePoolOverride | None = None
+    pool: DatabasePoolOverride | None = Field(default=None, description=(
+        "pool options that differ from the shared database's"))
 
 
 class Databases(Strict):
@@ -376,12 +405,12 @@ class Databases(Strict):
 class EmbeddedDatabase(Strict):
     """The dev stack's own database server: Debian's PostgreSQL in an image built like the base image."""
 
-    image: ProductImageSettings
+    image: ProductImageSettings = Field(description="the embedded server's image (built like the base image)")
     user_id: Annotated[int, Field(ge=1, le=65535)] = Field(description="the postgres user in the image; never root")
-    storage: Quantity
+    storage: Quantity = Field(description="the size of its PersistentVolumeClaim")
     storage_class: str | None = Field(default=None, description=(
         "None: a local PersistentVolume under $WSO2K8S_STATE/volumes on the local cluster's node"))
-    resources: Resources
+    resources: Resources = Field(description="its container's requests and limits")
 
 
 class Database(Strict):
@@ -390,9 +419,12 @@ class Database(Strict):
     enabled false: the pack's own embedded H2 per member (nothing shared). external true: the user's server
     (RDS, Cloud SQL, ...); the program then creates nothing database-side but the Secret."""
 
-    enabled: bool = False
-    external: bool = False
-    type: Literal["postgresql", "mysql"]
+    enabled: bool = Field(default=False, description=(
+        "put the registry, user store and identity data on a shared database (else each member's H2)"))
+    external: bool = Field(default=False, description=(
+        "true: your own server at host/port (nothing is created database-side but the Secret)"))
+    type: Literal["postgresql", "mysql"] = Field(description=(
+        "postgresql or mysql: picks the JDBC URL, driver and the pack's dbscripts"))
     host: HostName | None = Field(default=None, description="external server; embedded: derived (`<name>-db`)")
     port: TcpPort | None = Field(default=None, description="None: the type's default (5432, 3306)")
     name: SqlName = Field(description="the database")
@@ -400,9 +432,10 @@ class Database(Strict):
         "password: `pulumi config set --secret wso2-kubernetes:database_password`"))
     driver: JdbcDriverJar | None = Field(default=None, description=(
         "None: the pinned driver of the type (wso2k8s/pack/jdbc.py)"))
-    pool: DatabasePool
+    pool: DatabasePool = Field(description=(
+        "master-datasources.xml pool options of WSO2_CARBON_DB (the product's defaults)"))
     databases: Databases = Field(default=Databases(), description="per database overrides of the shared one")
-    embedded: EmbeddedDatabase
+    embedded: EmbeddedDatabase = Field(description="the embedded server the program runs when external is false (dev)")
 
 
 KeyAlias = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
@@ -418,7 +451,8 @@ class Keystores(Strict):
     always made: the cluster's CA (so the membership scheme verifies the API server), the server's own
     certificate, and in `user` mode the certificates of the user's truststore. Passwords: keystore_password."""
 
-    mode: Literal["generate", "user", "stock"]
+    mode: Literal["generate", "user", "stock"] = Field(description=(
+        "generate (a key pair per stack), user (your keystore file) or stock (the pack's wso2carbon.jks)"))
     alias: KeyAlias = Field(description="carbon.xml KeyAlias; the private-key entry of the keystore")
     keystore: str | None = Field(default=None, description=(
         "user: the JKS or PKCS12 file (relative to the project, or absolute, or ~)"))
@@ -437,7 +471,7 @@ class Keystores(Strict):
 class Peer(Strict):
     """Another deployed profile, as this one's members reach it: derived by the loader from `relations`."""
 
-    profile: DnsLabel
+    profile: DnsLabel = Field(description="the peer profile's name")
     service: str = Field(description=(
         "its Service's name, or <name>.<namespace>.svc from another namespace"))
     ports: dict[str, int] = Field(description="Service port name → port")
@@ -450,27 +484,32 @@ class Settings(Strict):
     version: str = Field(description="e.g. 5.1.0 (wso2-kubernetes:version)")
     profile: DnsLabel = Field(description="Carbon profile, e.g. default (wso2-kubernetes:profiles)")
     name: DnsLabel = Field(description="ReplicationController/Service name; seed: wso2is")
-    server: ServerInfo
+    server: ServerInfo = Field(description="what the pack says about itself (carbon.xml Name, ServerKey, kernel)")
     hostname: HostName = Field(description="carbon.xml HostName/MgtHostName")
     port_offset: Annotated[int, Field(ge=0, le=10000)] = Field(description="carbon.xml Ports/Offset")
-    ports: dict[DnsLabel, PortSpec]
-    clustering: Clustering
+    ports: dict[DnsLabel, PortSpec] = Field(description=(
+        "the Service's ports, keyed by name: container port (before the offset), pod port name, nodePort"))
+    clustering: Clustering = Field(description="axis2.xml <clustering>: Hazelcast membership")
     file_list: list[str] = Field(description=(
         "paths inside the pack, copied from files_dir (seed: wso2::file_list)"))
     files_dir: str = Field(description="where file_list sources are, relative to the project")
     file_urls: dict[str, RemoteFile] = Field(default_factory=dict, description=(
         "file_list entries fetched from a URL (checked by sha256, cached) instead of read from files_dir"))
-    pack: PackSource
-    registry: Registry
-    image_build: ImageBuild
-    base_image: BaseImageSettings
-    product_image: ProductImageSettings
-    kubernetes: KubernetesTarget
-    workload: Workload
-    service: ServiceSettings
-    database: Database
-    keystores: Keystores
-    entry: Entry = Field(default_factory=Entry)
+    pack: PackSource = Field(description="the product pack: synthetic, a local zip or folder, or a URL with its sha256")
+    registry: Registry = Field(description="where images are pushed and pulled (stack-wide)")
+    image_build: ImageBuild = Field(description="how images are built (stack-wide)")
+    base_image: BaseImageSettings = Field(description=(
+        "the shared base image: OS, Java, the wso2carbon user (stack-wide)"))
+    product_image: ProductImageSettings = Field(description=(
+        "the product image per profile (name -<profile> for other profiles)"))
+    kubernetes: KubernetesTarget = Field(description="the cluster and namespace the stack deploys to")
+    workload: Workload = Field(description="the members: kind, replicas, JVM options, resources, probes, availability")
+    service: ServiceSettings = Field(description="the seed's Service in front of the members")
+    database: Database = Field(description="the shared databases (registry, user store, identity)")
+    keystores: Keystores = Field(description=(
+        "the server's key pair and truststore (stack-wide), mounted from a Secret at start"))
+    entry: Entry = Field(default_factory=Entry, description=(
+        "how users reach the console: NodePort, Ingress, HTTPRoute or the edge proxy"))
     managed_files: list[str] = Field(default_factory=list, description=(
         "Conf files of this product (pack paths) rendered beyond the Carbon kernel's, by its product "
         "module's editors (wso2k8s/products/<product>.py); a file listed here without an editor is "
