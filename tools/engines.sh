@@ -29,6 +29,9 @@ if [ "${WSO2K8S_CLUSTER:-1}" = 1 ]; then
 fi
 step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"
 PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")
+step "Caddy for the edge proxy (cold build ~2.5 min on 2 cores, then cached) and Debian's chromium for its test"
+"$HERE/caddy/build.sh" >&2
+"$HERE/browser.sh" >/dev/null
 step "engines ready"
 echo "$PULUMI_EXPORTS"
 # KUBECONFIG of the local cluster, and its kubectl (v1.34, matching the server) first on PATH
