@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 import shutil
 import socket
@@ -250,3 +251,18 @@ def test_handshake_and_first_byte_edge_vs_node_port(edge: Edge) -> None:
 
 def test_nothing_else_on_the_cluster_changed(edge: Edge) -> None:
     assert differences(edge.before, cluster_snapshot(edge.env, except_namespace=NAMESPACE)) == []
+
+
+def test_why_externalips_the_namespace_refuses_host_ports(edge: Edge) -> None:
+    """The alternative to externalIPs, a pod on the node's 443 (hostPort or hostNetwork), is what Pod Security
+    refuses in the stack's namespace; the API server says so on a server-side dry run."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "edge-hostport", "namespace": NAMESPACE},
+           "spec": {"hostNetwork": True, "containers": [{
+               "name": "c", "image": "local/debian:bookworm", "ports": [{"containerPort": 443, "hostPort": 443}],
+               "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True,
+                                   "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}}]}}
+    proc = subprocess.run(["kubectl", "apply", "--dry-run=server", "-f", "-"], env=edge.env, text=True,
+                          input=json.dumps(pod), capture_output=True, timeout=60)
+    assert proc.returncode != 0, proc.stdout
+    assert "violates PodSecurity" in proc.stderr and "host namespaces" in proc.stderr and "hostPort" in proc.stderr, \
+        proc.stderr
