@@ -132,7 +132,8 @@ class EdgeProxy(pulumi.ComponentResource):
             container["command"] = command
         self.deployment = k8s.apps.v1.Deployment(
             f"{name}-deployment",
-            metadata={**meta, "name": args.name},
+            # ready in seconds when it works: fail the update after 5 min rather than Pulumi's default 10
+            metadata={**meta, "name": args.name, "annotations": {"pulumi.com/timeoutSeconds": "300"}},
             spec={"replicas": args.replicas, "selector": {"matchLabels": labels},
                   "template": {
                       # the Caddyfile is read at start: a new one rolls the pods

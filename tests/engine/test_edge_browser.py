@@ -97,7 +97,7 @@ def edge(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
         for k, v in {"namespace": NAMESPACE, "host": HOST, "tls_secret_name": "wso2is-edge-tls",
                      "os_image": "local/debian:bookworm", "registry": "127.0.0.1:5000", "external_ip": NODE_IP,
                      "member_selector.name": "wso2is"}.items():
-            proxy.pulumi("config", "set", "--path", f"edge:{k}", v)
+            proxy.pulumi("config", "set", "--plaintext", "--path", f"edge:{k}", v)
         proxy.pulumi("config", "set", "--secret", "edge:cookie_secret", stdin=secrets.token_hex(32))
         seconds, _ = proxy.up()
         print(f"\nedge stack up: {seconds:.0f}s")
