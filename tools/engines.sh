@@ -20,6 +20,8 @@ step "registry on 127.0.0.1:5000";           "$HERE/docker/registry.sh" up >&2
 [ "$CLUSTER" = 0 ] || { step "local Kubernetes cluster";   "$HERE/kubernetes/cluster.sh" up >&2; }
 [ "$CLUSTER" = 0 ] || { step "Gateway API CRDs (entry.kind: gateway; fetched once from the Go module proxy)"; "$HERE/kubernetes/gateway-api.sh" >&2; }
 step "Pulumi CLI and plugins (cold build ~30 min on 2 cores, then cached)"; PULUMI_EXPORTS=$("$HERE/pulumi/toolchain.sh" ensure "$VENV")
+step "Caddy for the edge proxy (cold build 2-17 min on 2 cores, by load; then cached)"; "$HERE/caddy/build.sh" >&2
+step "Debian's chromium for the edge proxy's browser test";  "$HERE/browser.sh" >/dev/null
 step "engines ready"
 
 echo "$PULUMI_EXPORTS"

@@ -237,3 +237,14 @@ def test_without_an_entry_tomcat_proxies_the_node_ports(pack: Path) -> None:
     assert conf["repository/conf/carbon.xml"].xpath("//*[local-name()='HostName']/text()") == ["internal.local"]
     https = conf["repository/conf/tomcat/catalina-server.xml"].xpath("//Connector[@scheme='https']")[0]
     assert https.get("proxyPort") == "32002"
+
+
+def test_an_edge_entry_is_refused_until_stacks_can_build_the_edge_image(mocks: Mocks, tmp_path: Path) -> None:
+    from program import deploy
+
+    values = stack_config(entry={"kind": "edge", "host": HOST, "tls": {"generate": True}})
+    with pytest.raises(SettingsError) as raised:
+        deploy(PROJECT_DIR, "unit", values, {"admin_password", "keystore_password"}, build_dir=tmp_path / "b")
+    assert "entry.kind (Pulumi.unit.yaml): is 'edge' but the edge proxy is not wired into stacks yet" in str(
+        raised.value)
+    assert mocks.resources == [] and not (tmp_path / "b").exists()

@@ -501,6 +501,8 @@ public final class CarbonServer {
             String path = ex.getRequestURI().getPath();
             ex.getResponseHeaders().set("Server", "WSO2 Carbon Server");
             ex.getResponseHeaders().set("X-Carbon-Product", config.productName + " " + config.productVersion);
+            // Which member answered (its pod IP): what the edge tests count stickiness and spread by.
+            ex.getResponseHeaders().set("X-Synthetic-Member", selfIp);
             if (console.handle(ex, path) || (users != null && users.handle(ex, path))) {
                 return;
             }
