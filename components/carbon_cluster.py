@@ -89,7 +89,8 @@ class CarbonCluster(pulumi.ComponentResource):
         self.workload = create_workload(name, WorkloadArgs(
             name=s.name, namespace=s.kubernetes.namespace, kind=w.kind,
             replicas=None if w.autoscaler.enabled else w.replicas, labels=args.labels,
-            pod_labels=dict(w.pod_labels), pod_annotations=pod_annotations, annotations=await_annotations(s),
+            pod_labels=dict(w.pod_labels), pod_annotations=pod_annotations,
+            annotations={**await_annotations(s), **autoscaled(s)},
             service_name=governing_service(s), pod_management_policy=w.statefulset.pod_management_policy),
             pod_spec, template_hash, pulumi.ResourceOptions(parent=self, depends_on=[self.secret]))
         self.workload_name = self.workload.metadata.apply(lambda m: m["name"] if isinstance(m, dict) else m.name)
@@ -105,6 +106,16 @@ class CarbonCluster(pulumi.ComponentResource):
             a.max_replicas, a.cpu_utilization), pulumi.ResourceOptions(parent=self, depends_on=[self.workload])
         ) if a.enabled else None
         self.register_outputs({"workload_name": self.workload_name, "selector": self.selector})
+
+
+AUTOSCALED_ANNOTATION = "wso2k8s.io/autoscaler-min-replicas"
+
+
+def autoscaled(s: Settings) -> dict[str, str]:
+    """With an autoscaler the workload sends no spec.replicas: this says how many there are at least (the
+    policy pack's min-replicas rule reads it)."""
+    w = s.workload
+    return {AUTOSCALED_ANNOTATION: str(members_at_least(w.replicas, w.autoscaler))} if w.autoscaler.enabled else {}
 
 
 def governing_service(s: Settings) -> str:

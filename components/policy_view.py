@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from wso2k8s.settings import Settings
+from wso2k8s.settings.availability import members_at_least
 
 
 def carbon_cluster_view(s: Settings) -> dict[str, Any]:
@@ -17,7 +18,7 @@ def carbon_cluster_view(s: Settings) -> dict[str, Any]:
     r = s.workload.resources
     return {
         "kind": s.workload.kind,
-        "replicas": s.workload.replicas,
+        "replicas": members_at_least(s.workload.replicas, s.workload.autoscaler),  # an autoscaler's minimum
         "resources": {"requests": {"cpu": r.cpu_request, "memory": r.memory_request},
                       "limits": {"cpu": r.cpu_limit, "memory": r.memory_limit}},
         # the repository and tag the pods pull (by the digest of this tag, once pushed)

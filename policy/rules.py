@@ -159,6 +159,8 @@ def min_replicas(type_: str, props: Mapping[str, Any], minimum: int = 2) -> list
     if type_ not in WORKLOAD_TYPES | {CARBON_CLUSTER}:
         return []
     replicas = _get(props, "replicas") if type_ == CARBON_CLUSTER else _get(props, "spec", "replicas")
+    if replicas is None and type_ != CARBON_CLUSTER:  # an autoscaler owns replicas: its minimum, as annotated
+        replicas = _get(props, "metadata", "annotations", "wso2k8s.io/autoscaler-min-replicas")
     if not known(replicas):
         return []
     count = 1 if replicas is None else int(replicas)

@@ -175,3 +175,12 @@ def test_the_prod_rules_judge_the_carbon_cluster_while_its_pod_spec_is_unknown()
     assert rules.min_replicas(cc, good) == [] and rules.resources_set(cc, good) == []
     assert rules.images_pinned(cc, good) == []
     assert rules.images_from_registries(cc, good, [s.registry.server]) == []
+
+
+def test_an_autoscaled_workload_is_judged_by_its_minimum() -> None:
+    props = workload(replicas=2)
+    del props["spec"]["replicas"]  # the program sends none with an autoscaler
+    props["metadata"]["annotations"] = {"wso2k8s.io/autoscaler-min-replicas": "3"}
+    assert rules.min_replicas(RC, props) == []
+    props["metadata"]["annotations"]["wso2k8s.io/autoscaler-min-replicas"] = "1"
+    assert "runs 1 replica(s), fewer than 2" in rules.min_replicas(RC, props)[0]
