@@ -83,9 +83,12 @@ def observe(api: Api, t: Target) -> list[MemberView]:
 
 
 def formed(views: list[MemberView], t: Target) -> bool:
+    """Every member of this generation sees every other. It may see more: during a rollout the old generation
+    is in the same Hazelcast cluster until Pulumi deletes it (after this check), and an autoscaler may run more
+    than `replicas`."""
     ips = {v.ip for v in views}
-    return len(views) == t.replicas and all(
-        v.sees is not None and len(v.sees) == t.replicas and {s.split(":")[0] for s in v.sees} == ips for v in views)
+    return len(views) >= t.replicas and all(
+        v.sees is not None and ips <= {s.split(":")[0] for s in v.sees} for v in views)
 
 
 def wait(api: Api, t: Target, *, sleep: Callable[[float], None] = time.sleep,
@@ -96,8 +99,9 @@ def wait(api: Api, t: Target, *, sleep: Callable[[float], None] = time.sleep,
         if formed(views, t):
             return Result(True, views, clock() - start)
         if clock() - start >= t.timeout_seconds:
+            ips = {v.ip for v in views}
             for v in views:
-                if v.sees is None or len(v.sees) != t.replicas:
+                if v.sees is None or not ips <= {s.split(":")[0] for s in v.sees}:
                     v.log = _reasons(api, t, v.pod)
             return Result(False, views, clock() - start)
         sleep(interval)
@@ -122,8 +126,8 @@ def failure_message(views: list[MemberView], t: Target, seconds: float) -> str:
             if missing:
                 state += "; missing " + ", ".join(missing)
             if strangers:
-                state += "; also sees " + ", ".join(strangers) + " (not a pod of this workload)"
-            if len(v.sees) == t.replicas and not missing and not strangers:
+                state += "; also sees " + ", ".join(strangers) + " (not a pod of this generation)"
+            if not missing and len(ips) >= t.replicas:
                 state += " (ok)"
             lines.append(f"  - {who}: {state}")
         for log in v.log:

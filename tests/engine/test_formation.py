@@ -14,6 +14,7 @@ import pytest
 
 from tests.engine.isolation import free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
+from tests.reliability.common import recover
 
 NAMESPACE = f"wso2k8s-test-formation-{secrets.token_hex(4)}"
 TIMINGS: dict[str, float] = {}
@@ -102,6 +103,10 @@ def test_up_fails_naming_the_members_that_did_not_form_then_recovers(stack: Proj
     assert "Traceback" not in output
 
     stack.set_config("clustering", {"local_member_port": 4000, "await_formation": {"timeout_seconds": 180}})
+    # as tools/up.sh does before every up: the generation that never formed is the one to delete, not the
+    # serving one (going back to its template would otherwise collide with the old, still-marked RC)
+    repaired = recover(stack)
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     TIMINGS["rollout back → cluster formed"], _ = stack.up()
     assert _formed(stack)
     assert len(_pods(stack)) == 2  # the failed generation is gone

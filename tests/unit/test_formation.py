@@ -233,7 +233,7 @@ def test_a_member_in_another_cluster_is_shown_and_too_few_pods_are_counted() -> 
     result = formation.wait(api, TARGET, sleep=clock.sleep, clock=clock)
     message = formation.failure_message(result.members, TARGET, result.seconds)
     assert "  - only 1 of 2 member pods exist" in message.splitlines()
-    assert ("  - wso2is-abc-1 (10.0.0.1): sees 2 of 2; also sees 10.0.0.7:4000 (not a pod of this workload)"
+    assert ("  - wso2is-abc-1 (10.0.0.1): sees 2 of 2; also sees 10.0.0.7:4000 (not a pod of this generation)"
             in message.splitlines())
 
 
@@ -275,3 +275,17 @@ def test_an_exec_kubeconfig_is_refused_with_the_fix(tmp_path: Path) -> None:
                       "users: [{name: u, user: {exec: {command: aws}}}]\n")
     with pytest.raises(KubeApiError, match=r"exec/auth-provider plugin.*clustering\.await_formation\.enabled: false"):
         KubeApi.from_kubeconfig(config)
+
+
+def test_during_a_rollout_members_may_also_see_the_old_generation() -> None:
+    """Old and new generations share one Hazelcast cluster until Pulumi deletes the old RC (after the gate):
+    each new member seeing both new ones (and the old ones too) is formed."""
+    from wso2k8s.formation import MemberView, formed
+
+    four = ["10.0.0.1:4000", "10.0.0.2:4000", "10.0.0.8:4000", "10.0.0.9:4000"]
+    views = [MemberView("wso2is-new-1", "10.0.0.1", "Running"), MemberView("wso2is-new-2", "10.0.0.2", "Running")]
+    for v in views:
+        v.sees = four
+    assert formed(views, TARGET)
+    views[1].sees = ["10.0.0.2:4000", "10.0.0.8:4000"]  # the second new member does not see the first
+    assert not formed(views, TARGET)

@@ -152,6 +152,19 @@ def test_a_failed_rollout_is_rolled_back_to_the_serving_generation() -> None:
     assert "delete" not in old and new["delete"] is True and new["initErrors"] == ["timeout"]
 
 
+def test_a_ready_generation_that_never_formed_a_cluster_is_rolled_back_too() -> None:
+    gate = {"urn": "urn:gate", "type": "pulumi-python:dynamic:Resource",
+            "outputs": {"workload": "wso2is-bbb", "failure": "the members did not form one Hazelcast cluster"}}
+    deployment = {"resources": [_entry("ns/wso2is-aaa", delete=True),
+                                _entry("ns/wso2is-bbb", outputs={"metadata": {"name": "wso2is-bbb"}}), gate]}
+    assert recover.roll_back_failed_replacements(deployment) == [
+        "rc: ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes"]
+    gate["outputs"]["failure"] = None  # formed: a normal replace, left alone
+    assert recover.roll_back_failed_replacements({"resources": [
+        _entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb", outputs={"metadata": {"name": "wso2is-bbb"}}),
+        gate]}) == []
+
+
 @pytest.mark.parametrize("resources", [
     [_entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb")],  # the new one got ready: a normal replace
     [_entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-aaa", initErrors=["x"])],  # same object

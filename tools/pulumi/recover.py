@@ -124,6 +124,10 @@ def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
     next `up` (which then rolls forward from the old one, or finds nothing to change). Only for Kubernetes
     objects with different IDs (deleting the failed one must not delete the old one). What changed, per URN."""
     resources = deployment.get("resources") or []
+    # ... or whose members became ready but never formed one cluster: the FormationGate (components/formation.py)
+    # recorded a failure for that workload; it is no better to keep than one that never got ready
+    unformed = {r.get("outputs", {}).get("workload") for r in resources
+                if r.get("type") == "pulumi-python:dynamic:Resource" and r.get("outputs", {}).get("failure")}
     by_urn: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         by_urn.setdefault(resource.get("urn", ""), []).append(resource)
@@ -134,7 +138,8 @@ def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
         if len(marked) != 1 or len(live) != 1:
             continue
         old, new = marked[0], live[0]
-        if not new.get("initErrors") or not str(new.get("type", "")).startswith("kubernetes:"):
+        name = (new.get("outputs", {}).get("metadata") or {}).get("name")
+        if not (new.get("initErrors") or name in unformed) or not str(new.get("type", "")).startswith("kubernetes:"):
             continue
         if not old.get("id") or old.get("id") == new.get("id"):
             continue
