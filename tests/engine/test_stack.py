@@ -292,9 +292,14 @@ def test_without_the_rolebinding_members_log_a_clear_403(stack: ProjectStack) ->
 def test_changing_replicas_previews_exactly_that_and_applies(stack: ProjectStack) -> None:
     stack.set_config("workload", {"replicas": 3})
     steps = [s for s in stack.preview_steps() if s["op"] not in ("same",)]
-    assert sorted((s["op"], s["newState"]["type"]) for s in steps) == [
+    changed = sorted((s["op"], s["newState"]["type"]) for s in steps)
+    # the RC, the gate (it checks the new count), and the CarbonCluster component whose inputs carry the
+    # replicas for the policy pack (components/policy_view.py): nothing else
+    assert {("update", "kubernetes:core/v1:ReplicationController"),
+            ("update", "pulumi-python:dynamic/wso2k8s:FormationGate")} <= set(changed) <= {
         ("update", "kubernetes:core/v1:ReplicationController"),
-        ("update", "pulumi-python:dynamic/wso2k8s:FormationGate")], steps  # the gate checks the new count
+        ("update", "pulumi-python:dynamic/wso2k8s:FormationGate"),
+        ("update", "wso2k8s:kubernetes:CarbonCluster")}, steps
     rc = next(s for s in steps if s["newState"]["type"] == "kubernetes:core/v1:ReplicationController")
     assert rc.get("diffReasons") == ["spec"] or "spec" in json.dumps(rc.get("detailedDiff", {}))
     stack.up()
