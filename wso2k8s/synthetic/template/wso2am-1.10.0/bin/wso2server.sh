@@ -82,6 +82,12 @@ echo CARBON_HOME environment variable is set to "$CARBON_HOME"
 
 cd "$CARBON_HOME"
 
+# The server jar, and Carbon's Hazelcast bundle (OSGi wires it for the real server).
+CARBON_CLASSPATH="$CARBON_HOME/lib/@@SERVER_JAR@@"
+for jar in "$CARBON_HOME"/repository/components/plugins/hazelcast_*.jar; do
+  [ -f "$jar" ] && CARBON_CLASSPATH="$CARBON_CLASSPATH:$jar"
+done
+
 if [ -z "$JVM_MEM_OPTS" ]; then
    JVM_MEM_OPTS="-Xms32m -Xmx256m"
 fi
@@ -106,5 +112,5 @@ exec "$JAVACMD" \
     -Djava.security.egd=file:/dev/./urandom \
     -Dfile.encoding=UTF8 \
     -Djava.net.preferIPv4Stack=true \
-    -classpath "$CARBON_HOME/lib/@@SERVER_JAR@@" \
+    -classpath "$CARBON_CLASSPATH" \
     @@SERVER_MAIN_CLASS@@ "$@"
