@@ -12,14 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .base import ProductModule, SyntheticPack
+from .identity_component import DATABASES, IDENTITY_XML, KEYSTORE_PASSWORD_SPOTS, edit_identity_xml
 
 if TYPE_CHECKING:
     from ..pack.render import Conf
     from ..settings.schema import Peer, Settings
 
 API_MANAGER_XML = "repository/conf/api-manager.xml"
-IDENTITY_XML = "repository/conf/identity/identity.xml"
-_DATABASES = ("db2", "h2", "informix", "mssql", "mysql", "oracle", "oracle_rac", "postgresql")
 
 KEY_MANAGER, GATEWAY, GATEWAY_ENDPOINT, STORE = "key_manager", "gateway", "gateway_endpoint", "store"
 
@@ -54,33 +53,19 @@ def _api_manager_xml(c: Conf, s: Settings) -> bool:
     return False  # the admin password stays the pack's ${admin.password}: Carbon resolves it from user-mgt.xml
 
 
-def _identity_xml(c: Conf, s: Settings) -> bool:
-    from ..keys.stores import KEYSTORES_DIR, keystore_file
-    from ..pack.datasources import edit_identity_datasource
-    from ..pack.render import secret_token
-
-    # Carbon 4.4's identity component spells it "ThirftBasedEntitlementConfig" (sic).
-    c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Password",
-          secret_token("keystore_password"))
-    if s.keystores.mode != "stock":  # the stack's own keystore, mounted from its Secret
-        c.set("Server/EntitlementSettings/ThirftBasedEntitlementConfig/KeyStore/Location",
-              f"{KEYSTORES_DIR}/{keystore_file(s)}")
-    edit_identity_datasource(c, s)  # JDBCPersistenceManager: the identity database's own datasource, if any
-    return True
-
 
 MODULE = ProductModule(
     product="wso2am",
     display_name="WSO2 API Manager",
     versions=("1.10.0",),
-    editors={API_MANAGER_XML: _api_manager_xml, IDENTITY_XML: _identity_xml},
+    editors={API_MANAGER_XML: _api_manager_xml, IDENTITY_XML: edit_identity_xml},
     synthetic=SyntheticPack(
         template="wso2am-1.10.0",
         plugins=(("org.wso2.carbon.apimgt.impl", "5.0.3"), ("org.wso2.carbon.apimgt.gateway", "5.0.3"),
                  ("org.wso2.carbon.apimgt.keymgt", "5.0.3"), ("synapse-core", "2.1.5.wso2v2")),
         # the Carbon kernel's scripts and API Manager's own (dbscripts/apimgt/)
-        dbscripts=(*(f"{db}.sql" for db in _DATABASES), *(f"apimgt/{db}.sql" for db in _DATABASES)),
-        keystore_password_spots={IDENTITY_XML: ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>")},
+        dbscripts=(*(f"{db}.sql" for db in DATABASES), *(f"apimgt/{db}.sql" for db in DATABASES)),
+        keystore_password_spots=KEYSTORE_PASSWORD_SPOTS,
     ),
     relation_roles=(KEY_MANAGER, GATEWAY, GATEWAY_ENDPOINT, STORE),
 )
