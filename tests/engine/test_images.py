@@ -16,6 +16,9 @@ import pytest
 
 from tests.console import INDEX, LOGIN, log_in, request
 from tests.engine.conftest import PROJECT_DIR, docker, http_get
+from wso2k8s.keys.certificates import KeyPair, pem_certificates, private_key_der, self_signed
+from wso2k8s.keys.stores import KEYSTORES_DIR, TRUSTSTORE_FILE
+from wso2k8s.pack.keystore import jks_bytes
 from wso2k8s.prepare import PreparedStack, prepare
 from wso2k8s.settings import load_stack_settings
 
@@ -33,6 +36,21 @@ class Built:
     product: str
     container: str
     ports: dict[int, int]  # container port → host port on 127.0.0.1
+    key_pair: KeyPair  # in the keystore mounted as the stack's keystores Secret is
+
+
+def _keystores(directory: Path, pair: KeyPair) -> None:
+    """What components/keystores.py puts in the Secret in generate mode: the key pair, and a truststore with
+    the server's own certificate, both opened by keystore_password."""
+    directory.mkdir()
+    own = pem_certificates(pair.certificate_pem)[0]
+    stores = {"wso2carbon.jks": jks_bytes(KEYSTORE_PASSWORD, private_key=("wso2carbon",
+                                                                           private_key_der(pair.private_key_pem),
+                                                                           [own])),
+              TRUSTSTORE_FILE: jks_bytes(KEYSTORE_PASSWORD, trusted=[("wso2carbon-self", own)])}
+    for name, data in stores.items():
+        (directory / name).write_bytes(data)
+        (directory / name).chmod(0o444)
 
 
 def _host_port(container: str, port: int) -> int:
@@ -59,12 +77,15 @@ def built(docker_engine: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     for name, value in (("admin_password", ADMIN_PASSWORD), ("keystore_password", KEYSTORE_PASSWORD)):
         (secrets_dir / name).write_text(value)
         (secrets_dir / name).chmod(0o444)
+    pair = self_signed("localhost", ["localhost", "127.0.0.1"])
+    _keystores(tmp / "keystores", pair)
     container = f"wso2k8s-test-{RUN}"
     ports = [9763, 9443, 8000, 10500]
     publish = [arg for p in ports for arg in ("-p", f"127.0.0.1::{p}")]
-    docker("run", "-d", "--name", container, "-v", f"{secrets_dir}:/run/secrets/wso2carbon:ro", *publish, product)
+    docker("run", "-d", "--name", container, "-v", f"{secrets_dir}:/run/secrets/wso2carbon:ro",
+           "-v", f"{tmp / 'keystores'}:{KEYSTORES_DIR}:ro", *publish, product)
     try:
-        yield Built(prepared, base, product, container, {p: _host_port(container, p) for p in ports})
+        yield Built(prepared, base, product, container, {p: _host_port(container, p) for p in ports}, pair)
     finally:
         docker("rm", "-f", container, check=False)
         docker("rmi", "-f", product, base, check=False)
@@ -85,9 +106,10 @@ def test_kdc_and_thrift_ports_accept_connections(built: Built) -> None:
 
 
 def test_https_uses_the_keystore_opened_with_the_secret(built: Built) -> None:
+    """The mounted keystore, not the pack's wso2carbon.jks: the certificate served is the stack's own."""
     http_get(f"https://127.0.0.1:{built.ports[9443]}/carbon/", wait=60)
     pem = ssl.get_server_certificate(("127.0.0.1", built.ports[9443]))
-    assert "BEGIN CERTIFICATE" in pem
+    assert pem_certificates(pem) == pem_certificates(built.key_pair.certificate_pem)
     log = docker("logs", built.container).stdout + docker("logs", built.container).stderr
     assert "secrets applied to" in log
     assert ADMIN_HEAD not in log

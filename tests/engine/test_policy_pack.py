@@ -19,17 +19,11 @@ from pathlib import Path
 import pytest
 
 from tests.engine.conftest import PROJECT_DIR, _exports
+from tests.engine.nowhere import nowhere_kubeconfig
 from tests.engine.stack import ProjectStack
 
 POLICY_DIR = PROJECT_DIR / "policy"
 TIMINGS: dict[str, float] = {}
-NOWHERE_KUBECONFIG = """apiVersion: v1
-kind: Config
-clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:9"}}]
-users: [{name: nobody, user: {token: not-a-token}}]
-contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]
-current-context: nowhere
-"""
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +133,7 @@ def test_the_pack_reads_the_stack_config_at_import(cli_env: dict[str, str], tmp_
 def program(toolchain_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectStack]:
     root = tmp_path_factory.mktemp("policy")
     s = ProjectStack.create(root, "policy", toolchain_env, passphrase=secrets.token_hex(16))
-    (root / "kubeconfig").write_text(NOWHERE_KUBECONFIG)
+    (root / "kubeconfig").write_text(nowhere_kubeconfig())
     s.set_config("product", "wso2is")
     s.set_config("version", "5.1.0")
     s.set_config("profiles", ["default"])

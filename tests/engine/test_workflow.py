@@ -12,7 +12,6 @@ the toolchain's CLI (get.pulumi.com is unreachable here). Every `run:` step is t
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import http.server
@@ -33,18 +32,10 @@ import pytest
 import yaml
 
 from tests.engine.conftest import PROJECT_DIR, _exports
+from tests.engine.nowhere import nowhere_kubeconfig
 
 STACK = "staging"
 TIMINGS: dict[str, float] = {}
-def _nowhere_kubeconfig() -> str:
-    """A kubeconfig as a real one looks (its cluster's CA included: the keystores trust it) for a cluster that is
-    not there: a preview needs no cluster."""
-    from wso2k8s.keys.certificates import self_signed
-
-    ca = base64.b64encode(self_signed("nowhere-ca", []).certificate_pem.encode()).decode()
-    return ("apiVersion: v1\nkind: Config\nclusters: [{name: n, cluster: {server: 'https://127.0.0.1:9', "
-            f"certificate-authority-data: {ca}}}}}]\nusers: [{{name: n, user: {{token: x}}}}]\n"
-            "contexts: [{name: n, context: {cluster: n, user: n}}]\ncurrent-context: n\n")
 
 
 class FakeGitHub:
@@ -219,7 +210,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runner, Pa
     # the repository as its owner commits it for this stack
     checkout = root / "checkout"
     subprocess.run(["git", "clone", "-q", str(PROJECT_DIR), str(checkout)], check=True)
-    (checkout / "ci-kubeconfig.yaml").write_text(_nowhere_kubeconfig())
+    (checkout / "ci-kubeconfig.yaml").write_text(nowhere_kubeconfig())
     passphrase = secrets.token_hex(16)
     stack_file = checkout / f"Pulumi.{STACK}.yaml"
     data = yaml.safe_load(stack_file.read_text())
