@@ -16,9 +16,9 @@ import pytest
 from lxml import etree
 from pulumi.runtime import rpc
 
-from tests.unit.helpers import stack_settings
+from tests.unit.helpers import stack_settings, synthetic_conf
 from tests.unit.test_graph import Mocks
-from tests.unit.test_render_text import CONF, TEMPLATE, _diff
+from tests.unit.test_render_text import CONF, _diff
 from wso2k8s.pack import jdbc
 from wso2k8s.pack.database_context import write_database_context
 from wso2k8s.pack.inspect import PackInfo
@@ -35,9 +35,7 @@ DATASOURCES = f"{CONF}/datasources/master-datasources.xml"
 
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(TEMPLATE, root)
-    return root
+    return synthetic_conf(tmp_path)
 
 
 def _settings(**database: Any) -> Any:
@@ -119,7 +117,7 @@ def _prepared(tmp_path: Path, **database: Any) -> PreparedStack:
     pack = PackInfo(Path("/nonexistent/wso2is-5.1.0.zip"), "wso2is-5.1.0", "WSO2 Identity Server", "IS", "5.1.0",
                     "0" * 64)
     context = tmp_path / "ctx" / "default"
-    shutil.copytree(TEMPLATE / "dbscripts", context / "pack/wso2is-5.1.0/dbscripts")
+    shutil.copytree(synthetic_conf(tmp_path / "conf") / "dbscripts", context / "pack/wso2is-5.1.0/dbscripts")
     s = stack.profiles[0]
     database = None if s.database.external else write_database_context(
         s, context / "pack/wso2is-5.1.0", context.parent / "default-database")  # as prepare() does
@@ -320,7 +318,7 @@ def test_the_schema_goes_to_each_database_once(tmp_path: Path) -> None:
     from wso2k8s.pack.database_context import schema_scripts
 
     s = _settings(databases={"user_store": {"name": "wso2user_db"}, "identity": {"name": "wso2user_db"}})
-    got = [(x.database, x.file, x.marker) for x in schema_scripts(s, TEMPLATE)]
+    got = [(x.database, x.file, x.marker) for x in schema_scripts(s, synthetic_conf(tmp_path))]
     assert got == [("wso2carbon_db", "dbscripts/postgresql.sql", "reg_cluster_lock"),
                    ("wso2user_db", "dbscripts/postgresql.sql", "reg_cluster_lock"),
                    ("wso2user_db", "dbscripts/identity/postgresql.sql", "idn_base_table")]

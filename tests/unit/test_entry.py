@@ -3,7 +3,6 @@ of each Ingress dialect, the ClusterIP Service, the rendered host and proxy port
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
-from tests.unit.helpers import PROJECT_DIR, stack_config, stack_settings
+from tests.unit.helpers import PROJECT_DIR, stack_config, stack_settings, synthetic_conf
 from tests.unit.test_graph import Mocks, build, registered
 from wso2k8s.pack.render import render_conf
 from wso2k8s.settings import SettingsError
@@ -208,9 +207,7 @@ def test_an_edge_entry_without_the_edge_component_is_refused_before_anything(mon
 
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0", root)
-    return root
+    return synthetic_conf(tmp_path)
 
 
 def _conf(pack: Path, **config: Any) -> dict[str, etree._Element]:

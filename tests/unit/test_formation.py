@@ -3,20 +3,18 @@ fake API; hazelcast.properties rendered so the gate can read each member's Hazel
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pulumi
 import pytest
 
-from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, PROJECT_DIR, stack_settings
+from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, stack_settings, synthetic_conf
 from tests.unit.test_graph import Mocks, build, mocks, settle  # noqa: F401 - the fixture
 from wso2k8s import formation
 from wso2k8s.pack import hazelcast_properties
 from wso2k8s.pack.render import render_conf
 
-TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0"
 TEMPLATE_HASH_LABEL = "wso2k8s.io/pod-template-hash"
 
 
@@ -84,9 +82,7 @@ def test_timeout_out_of_range_is_a_settings_error() -> None:
 
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(TEMPLATE, root)
-    return root
+    return synthetic_conf(tmp_path)
 
 
 def test_hazelcast_properties_enable_rest_only_with_the_gate(pack: Path) -> None:

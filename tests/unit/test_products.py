@@ -11,7 +11,7 @@ import pulumi
 import pytest
 from lxml import etree
 
-from tests.unit.helpers import PROJECT_DIR, stack_settings
+from tests.unit.helpers import PROJECT_DIR, stack_settings, synthetic_conf
 from tests.unit.test_graph import IMAGE, Mocks, build, registered
 from wso2k8s.pack.render import render_conf
 from wso2k8s.products import PRODUCTS
@@ -19,15 +19,12 @@ from wso2k8s.settings import SettingsError
 
 APIM = {"product": "wso2am", "version": "1.10.0"}
 DISTRIBUTED = ["api-key-manager", "api-publisher", "api-store", "gateway-manager", "gateway-worker"]
-TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2am-1.10.0"
 KM = "https://wso2am-api-key-manager:9443/services/"
 
 
 @pytest.fixture(scope="module")
 def apim_pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("apim") / "wso2am-1.10.0"
-    shutil.copytree(TEMPLATE, root)
-    return root
+    return synthetic_conf(tmp_path_factory.mktemp("apim"), "wso2am", "1.10.0")
 
 
 def _api_manager(pack: Path, profile: str) -> etree._Element:

@@ -9,18 +9,15 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, PROJECT_DIR, stack_settings
+from tests.unit.helpers import ADMIN_PASSWORD, KEYSTORE_PASSWORD, PROJECT_DIR, stack_settings, synthetic_conf
 from wso2k8s.pack.context import write_base_context, write_product_context
 from wso2k8s.pack.inspect import inspect_pack
 from wso2k8s.pack.render import RenderError, render_conf, secret_token
 
-TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0"
-
 
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(TEMPLATE, root)
+    root = synthetic_conf(tmp_path)
     (root / "repository/components/lib").mkdir(parents=True, exist_ok=True)
     return root
 

@@ -6,25 +6,21 @@ from __future__ import annotations
 
 import difflib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
-from tests.unit.helpers import PROJECT_DIR, stack_settings
+from tests.unit.helpers import stack_settings, synthetic_conf
 from wso2k8s.pack.render import RenderError, render_conf, secret_token
 from wso2k8s.pack.xmltext import XmlText
 
-TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0"
 CONF = "repository/conf"
 
 
 @pytest.fixture
 def pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(TEMPLATE, root)
-    return root
+    return synthetic_conf(tmp_path)
 
 
 def _diff(original: bytes, rendered: bytes, encoding: str) -> tuple[list[str], list[str]]:
@@ -41,16 +37,16 @@ def _render(pack: Path, **config: object) -> dict[str, bytes]:
 # --------------------------------------------------------------------------- the shipped shape
 
 
-def test_the_template_has_a_shipped_packs_traits() -> None:
+def test_the_template_has_a_shipped_packs_traits(pack: Path) -> None:
     """What a user's pack brings, so every render test meets it (Carbon 4.4 kernel / IS 5.1.0 files)."""
-    carbon = (TEMPLATE / CONF / "carbon.xml").read_bytes()
+    carbon = (pack / CONF / "carbon.xml").read_bytes()
     assert carbon.startswith(b'<?xml version="1.0" encoding="ISO-8859-1"?>\n')
     assert b"<!--HostName>www.wso2.org</HostName-->" in carbon
     assert b"<!--MgtHostName>mgt.wso2.org</MgtHostName-->" in carbon
     assert b"${carbon.home}/repository/resources/security/wso2carbon.jks" in carbon
     for path in ("axis2/axis2.xml", "user-mgt.xml"):
-        assert (TEMPLATE / CONF / path).read_bytes().startswith(b"<!--"), path  # no XML declaration
-    axis2 = etree.parse(str(TEMPLATE / CONF / "axis2/axis2.xml")).getroot()
+        assert (pack / CONF / path).read_bytes().startswith(b"<!--"), path  # no XML declaration
+    axis2 = etree.parse(str(pack / CONF / "axis2/axis2.xml")).getroot()
     last = [c for c in axis2 if isinstance(c.tag, str)][-1]
     assert last.tag == "clustering" and last.get("enable") == "false"
     assert last.get("class") == "org.wso2.carbon.core.clustering.hazelcast.HazelcastClusteringAgent"
@@ -58,7 +54,7 @@ def test_the_template_has_a_shipped_packs_traits() -> None:
     assert params["membershipScheme"] == "multicast" and params["mcastPort"] == "45564"
     assert params["localMemberHost"] == "127.0.0.1"
     assert last.find("members/member/hostName") is not None
-    catalina = (TEMPLATE / CONF / "tomcat/catalina-server.xml").read_text()
+    catalina = (pack / CONF / "tomcat/catalina-server.xml").read_text()
     assert re.search(r'<Connector protocol="[^"]+"\n\s+port="9443"\n', catalina)  # one attribute per line
     assert catalina.count('keystorePass="wso2carbon"') == 1  # the stock password, as shipped
 

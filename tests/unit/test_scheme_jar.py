@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -12,13 +11,11 @@ import pytest
 from lxml import etree
 
 from tests.unit.classfile import CURRENT, OLD_2016, SCHEME, class_file, dnsjava_jar, jar, scheme_jar
-from tests.unit.helpers import PROJECT_DIR, stack_settings
+from tests.unit.helpers import PROJECT_DIR, stack_settings, synthetic_conf
 from tests.unit.test_graph import Mocks, build, registered
 from wso2k8s.pack.context import check_files
 from wso2k8s.pack.render import render_conf
 from wso2k8s.pack.scheme_jar import SchemeJarError, class_strings, membership_parameters, read_scheme_jar
-
-TEMPLATE = PROJECT_DIR / "wso2k8s/synthetic/template/wso2is-5.1.0"
 
 
 @pytest.fixture
@@ -64,9 +61,7 @@ def test_a_jar_without_the_scheme_class_is_refused(tmp_path: Path) -> None:
 
 
 def _pack(tmp_path: Path) -> Path:
-    root = tmp_path / "wso2is-5.1.0"
-    shutil.copytree(TEMPLATE, root)
-    return root
+    return synthetic_conf(tmp_path)
 
 
 def _clustering_params(settings: Any, pack: Path) -> dict[str, str]:

@@ -17,7 +17,9 @@ Editor = Callable[["Conf", "Settings"], bool]  # edits in place; True when secre
 class SyntheticPack:
     """What the generated stand-in pack of this product holds beyond the Carbon 4.4 kernel's files."""
 
-    template: str  # folder under wso2k8s/synthetic/template/, e.g. wso2is-5.1.0
+    # folder under wso2k8s/synthetic/template/, e.g. wso2is-5.1.0: only what differs from the kernel's folder
+    # there (carbon-kernel-4.4.3), which the generator lays under it (a file at the same path replaces the kernel's)
+    template: str
     plugins: tuple[tuple[str, str], ...]  # (bundle, version) names of a real pack's OSGi bundles
     dbscripts: tuple[str, ...]  # paths under dbscripts/ a real pack ships
     # conf files (pack paths) that carry the stock keystore password, and the spellings it has there

@@ -7,6 +7,9 @@ embedded-ldap.xml, identity/identity.xml, ...) as the real distribution. The ser
 starts is a small Java program (``server/src``) that reads those files like the product
 does and opens the same ports; see ``CarbonServer.java``.
 
+The text files come from ``template/``: the Carbon 4.4.3 kernel's files that both products ship alike
+(``carbon-kernel-4.4.3/``) with the product's own folder laid over them (``wso2is-5.1.0/``: ``template_files``).
+
 Like a shipped pack, its conf files hold the stock keystore password ``wso2carbon`` and its
 three keystores (``repository/resources/security``: wso2carbon.jks, client-truststore.jks,
 userRP.jks) open with it; carbon.xml has HostName and MgtHostName commented out; ``dbscripts/``
@@ -35,6 +38,7 @@ from ..products import ProductModule, module_for
 from . import hazelcast
 
 __all__ = [
+    "KERNEL_TEMPLATE",
     "KEYSTORE_FILES",
     "KEY_ALIAS",
     "PACK_DIR_NAME",
@@ -45,10 +49,12 @@ __all__ = [
     "SERVER_JAVA_MODULES",
     "SERVER_MAIN_CLASS",
     "STOCK_KEYSTORE_PASSWORD",
+    "TEMPLATE_DIR",
     "build_server_jar",
     "extract_pack",
     "make_jar",
     "make_pack",
+    "template_files",
 ]
 
 PRODUCT = "wso2is"
@@ -89,6 +95,8 @@ JAVA_RELEASE = "17"
 
 _HERE = Path(__file__).resolve().parent
 _SERVER_SRC = _HERE / "server" / "src"
+#: The packs' text files, a folder per layer: the kernel's (KERNEL_TEMPLATE) and each product's.
+TEMPLATE_DIR = _HERE / "template"
 
 # Fixed zip timestamps make the pack byte-for-byte reproducible (stable image layers).
 _ZIP_DATE = (2016, 1, 19, 0, 0, 0)
@@ -104,6 +112,11 @@ _KEYSTORE_PASSWORD_SPOTS = {
     "repository/conf/carbon.xml": ("<Password>{}</Password>", "<KeyPassword>{}</KeyPassword>"),
     "repository/conf/tomcat/catalina-server.xml": ('keystorePass="{}"',),
 }  # + the product's own (its module's synthetic.keystore_password_spots)
+
+#: The template files every product here ships alike, to the byte (TEMPLATE_DIR/<this>/): the Carbon 4.4.3 kernel's,
+#: and identity.xml and embedded-ldap.xml, which IS and APIM both have. A product's own template (its module's
+#: synthetic.template) holds only the rest; one of its files at a kernel file's path replaces that file.
+KERNEL_TEMPLATE = "carbon-kernel-4.4.3"
 
 # A few OSGi bundles with real Carbon 4.4.3 names, so the plugins folder is not empty (+ the product's own;
 # the database scripts are the product's: its module's synthetic.dbscripts).
@@ -328,27 +341,36 @@ def _xml_text(value: str) -> str:
     return "".join(c if ord(c) < 128 else f"&#{ord(c)};" for c in esc)
 
 
-def _product(product: str, version: str) -> tuple[ProductModule, Path]:
+def _product(product: str, version: str) -> ProductModule:
     module = module_for(product)
     if module is None or version not in module.versions:
         raise ValueError(f"no synthetic pack for {product} {version} (wso2k8s/products/)")
-    return module, _HERE / "template" / module.synthetic.template
+    return module
+
+
+def template_files(product: str = PRODUCT, version: str = PRODUCT_VERSION) -> dict[str, Path]:
+    """The template files of a product's pack by pack path (``repository/conf/carbon.xml``): the Carbon
+    kernel's, then the product's own, which replace a kernel file of the same path."""
+    files: dict[str, Path] = {}
+    for layer in (KERNEL_TEMPLATE, _product(product, version).synthetic.template):
+        root = TEMPLATE_DIR / layer
+        for src in sorted(root.rglob("*")):
+            if src.is_file():
+                files[src.relative_to(root).as_posix()] = src
+    return files
 
 
 def _pack_entries(keystore_password: str, conf_password: str, filler_mb: int = 0, product: str = PRODUCT,
                   version: str = PRODUCT_VERSION) -> tuple[dict[str, tuple[bytes, int]], set[str]]:
     """Files (relative path -> (content, mode)) and empty folders of the pack."""
-    module, template = _product(product, version)
+    module = _product(product, version)
     spots = {**_KEYSTORE_PASSWORD_SPOTS, **module.synthetic.keystore_password_spots}
     files: dict[str, tuple[bytes, int]] = {}
     subst = {
         "@@SERVER_JAR@@": SERVER_JAR_NAME,
         "@@SERVER_MAIN_CLASS@@": SERVER_MAIN_CLASS,
     }
-    for src in sorted(template.rglob("*")):
-        if not src.is_file():
-            continue
-        rel = src.relative_to(template).as_posix()
+    for rel, src in template_files(product, version).items():
         text = src.read_text(encoding="utf-8")
         for k, v in subst.items():
             text = text.replace(k, v)
