@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import stat
 import subprocess
 import xml.etree.ElementTree as ET
@@ -10,13 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from wso2k8s.products import PRODUCTS
+from wso2k8s.synthetic import pack
 from wso2k8s.synthetic.pack import (
+    KERNEL_TEMPLATE,
     PACK_DIR_NAME,
     SERVER_JAR_NAME,
     SERVER_MAIN_CLASS,
+    TEMPLATE_DIR,
     extract_pack,
     make_jar,
     make_pack,
+    template_files,
 )
 
 pytestmark = pytest.mark.engine
@@ -214,6 +220,35 @@ def test_zip_and_folder_hold_the_same_files(pack_zip: Path, tmp_path: Path) -> N
         return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
     assert listing(folder) == listing(unzipped)
+
+
+@pytest.mark.parametrize(("product", "version"), [(m.product, v) for m in PRODUCTS.values() for v in m.versions])
+def test_each_products_pack_holds_the_kernel_files_and_its_own(product: str, version: str, tmp_path: Path) -> None:
+    """The stock pack's text files are the templates' as written (bar wso2server.sh's @@…@@ names): the Carbon
+    kernel's and the product's own."""
+    with zipfile.ZipFile(make_pack(tmp_path, product=product, version=version)) as zf:
+        packed = {n.split("/", 1)[1]: zf.read(n) for n in zf.namelist() if not n.endswith("/")}
+    layers = {KERNEL_TEMPLATE: 0, PRODUCTS[product].synthetic.template: 0}
+    for rel, src in template_files(product, version).items():
+        layers[src.relative_to(TEMPLATE_DIR).parts[0]] += 1
+        assert rel in packed, rel
+        if b"@@" not in src.read_bytes():
+            assert packed[rel] == src.read_bytes(), rel
+    assert all(layers.values()), layers  # files from both
+    assert packed["bin/wso2carbon-version.txt"] == b"WSO2 Carbon Framework v4.4.3\n"
+    assert b"<Name>" + PRODUCTS[product].display_name.encode() + b"</Name>" in packed["repository/conf/carbon.xml"]
+
+
+def test_a_product_file_at_a_kernel_path_is_the_one_packed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    templates = tmp_path / "template"
+    shutil.copytree(TEMPLATE_DIR, templates)
+    own = templates / "wso2is-5.1.0/repository/conf/log4j.properties"
+    own.write_text("log4j.rootLogger=INFO, CARBON_CONSOLE\n")
+    monkeypatch.setattr(pack, "TEMPLATE_DIR", templates)
+    with zipfile.ZipFile(make_pack(tmp_path / "out")) as zf:
+        assert zf.read(f"{PACK_DIR_NAME}/repository/conf/log4j.properties") == own.read_bytes()
+        assert zf.read(f"{PACK_DIR_NAME}/repository/conf/user-mgt.xml") == \
+            (TEMPLATE_DIR / KERNEL_TEMPLATE / "repository/conf/user-mgt.xml").read_bytes()  # the kernel's still
 
 
 def test_short_password_rejected(tmp_path: Path) -> None:
