@@ -12,20 +12,20 @@ LOG_TAG=up LOG_FD=2; . "$ROOT/tools/lib.sh"
 use_engines
 P() { "$ROOT/tools/pulumi.sh" "$STACK" "$@"; }
 
-if [ "$STACK" = dev ]; then  # the demo stack's own secrets; other stacks set theirs deliberately
+if [ "$STACK" = dev ] || [ "$STACK" = apim ]; then  # the local demo stacks' own secrets; others set theirs deliberately
   if ! P config get wso2-kubernetes:admin_password >/dev/null 2>&1; then
-    step "setting a random wso2-kubernetes:admin_password (secret) for the dev stack"
+    step "setting a random wso2-kubernetes:admin_password (secret) for the $STACK stack"
     head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret wso2-kubernetes:admin_password >/dev/null
   fi
   if ! P config get wso2-kubernetes:database_password >/dev/null 2>&1; then  # the embedded database's user
-    step "setting a random wso2-kubernetes:database_password (secret) for the dev stack"
+    step "setting a random wso2-kubernetes:database_password (secret) for the $STACK stack"
     head -c 18 /dev/urandom | base64 | tr -d '\n/+' | P config set --secret wso2-kubernetes:database_password >/dev/null
   fi
   # The synthetic pack's keystores carry the stock password, like a shipped pack's, and the program refuses a
   # keystore_password that does not open them; per-stack keystores come later. Compared, not rewritten, so a
   # second run leaves Pulumi.dev.yaml as it is.
   if [ "$(P config get wso2-kubernetes:keystore_password 2>/dev/null || true)" != wso2carbon ]; then
-    step "setting wso2-kubernetes:keystore_password (secret) to the stock keystore's password for the dev stack"
+    step "setting wso2-kubernetes:keystore_password (secret) to the stock keystore's password for the $STACK stack"
     printf '%s' wso2carbon | P config set --secret wso2-kubernetes:keystore_password >/dev/null
   fi
 fi
@@ -44,17 +44,26 @@ if ! P up --yes --skip-preview --suppress-outputs --refresh; then
   [ -z "$NS" ] || (cd "$ROOT" && .venv/bin/python -m wso2k8s.diagnose "$NS") >&2 || true
   exit 1
 fi
-URL=$(P stack output console_url)
+# every profile's console, and its members seeing one another (a distributed stack's profiles are clusters of
+# their own: API Manager's key manager never counts the gateway workers)
+URLS=$(P stack output console_urls --json)
+EXPECTED=$(P stack output expected_members --json)
 NS=$(P stack output namespace)
-port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port)' "$URL")
-step "waiting for the Carbon console on node port $port"
-wait_until 3000 curl -ksf -o /dev/null "https://127.0.0.1:$port/carbon/" || die "console did not answer on $port"
-expected=$(P stack output expected_members --json | jq 'add')
-members=0
-for _ in $(seq 1 120); do   # the members find each other through the API server within seconds
-  members=$(curl -ksf "https://127.0.0.1:$port/cluster/members" | jq '.members | length' 2>/dev/null || echo 0)
-  [ "$members" -ge "$expected" ] && break
-  sleep 1
+summary=()
+for profile in $(jq -r 'keys_unsorted[]' <<<"$URLS"); do
+  url=$(jq -r --arg p "$profile" '.[$p]' <<<"$URLS")
+  port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlsplit(sys.argv[1]).port)' "$url")
+  step "waiting for the Carbon console of $profile on node port $port"
+  wait_until 3000 curl -ksf -o /dev/null "https://127.0.0.1:$port/carbon/" || die "$profile: console did not answer on $port"
+  expected=$(jq --arg p "$profile" '.[$p] // 1' <<<"$EXPECTED")
+  members=0
+  for _ in $(seq 1 120); do   # the members find each other through the API server within seconds
+    members=$(curl -ksf "https://127.0.0.1:$port/cluster/members" | jq '.members | length' 2>/dev/null || echo 0)
+    [ "$members" -ge "$expected" ] && break
+    sleep 1
+  done
+  summary+=("$url   ($profile; members seen by the answering pod: $members of $expected)")
 done
 step "done"
-echo "Carbon console: $URL   (namespace $NS; members seen by the answering pod: $members of $expected)"
+echo "Carbon console (namespace $NS):"
+printf '  %s\n' "${summary[@]}"
