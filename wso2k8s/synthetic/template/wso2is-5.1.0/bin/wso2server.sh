@@ -95,11 +95,8 @@ echo "Using Java memory options: $JVM_MEM_OPTS"
 
 # exec: the JVM replaces this shell, so it is PID 1 in a container and gets SIGTERM directly.
 # Program arguments of the form -Dkey=value become system properties (as with Carbon's Bootstrap).
-# jdk.net.hosts.file: the JDK's HTTPS server looks up every client's host name (Carbon's Tomcat does not:
-# enableLookups="false"); where a pod has no reachable DNS that lookup hangs each TLS handshake, kubelet's
-# probes included. Names are resolved from /etc/hosts only, like Tomcat never asking at all.
+# Names resolve through the system's resolver, as Carbon's do: a profile calls its peers by their Service names.
 exec "$JAVACMD" \
-    -Djdk.net.hosts.file=/etc/hosts \
     $JVM_MEM_OPTS \
     -XX:+HeapDumpOnOutOfMemoryError \
     -XX:HeapDumpPath="$CARBON_HOME/repository/logs/heap-dump.hprof" \
