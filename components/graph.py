@@ -17,7 +17,7 @@ from wso2k8s.settings.availability import members_at_least
 
 from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs, MemberPod, MemberPort, Members
-from .carbon_service import CarbonService, CarbonServiceArgs
+from .carbon_service import CarbonService, CarbonServiceArgs, ServicePort
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
 from .entry import CarbonEntry, CarbonEntryArgs
 from .formation import FormationGate, FormationGateArgs, generation_of
@@ -75,6 +75,14 @@ def members_of(s: Settings) -> Members:
         pod_management_policy=w.statefulset.pod_management_policy, await_ready=w.await_ready,
         await_timeout_seconds=w.await_timeout_seconds,
         image_name=f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}")
+
+
+def _service_args(s: Settings, selector: dict[str, str], labels: dict[str, str]) -> CarbonServiceArgs:
+    """What CarbonService is told of a profile's settings: its ports from the same map as the members'."""
+    return CarbonServiceArgs(
+        name=s.name, namespace=s.kubernetes.namespace, type=s.service.type, session_affinity=s.service.session_affinity,
+        ports=tuple(ServicePort(p.name, p.container_port, p.pod_port_name, s.node_port(p)) for p in s.ports.values()),
+        behind_entry=s.entry_used, console_host=s.public_hostname, selector=selector, labels=labels)
 
 
 def namespace_labels(s: Settings) -> dict[str, str]:
@@ -168,7 +176,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         # The members start on a complete schema: after the database's schema Job has finished.
         opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
             depends_on=[access, *([database.schema_job] if database else []), *([keystores] if keystores else [])])))
-    service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
+    service = CarbonService(f"{s.profile}-service", _service_args(s, cluster.selector, labels), opts=scoped)
     entry = None
     if s.entry_used:
         https = s.port("servlet-https")
