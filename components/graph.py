@@ -10,13 +10,14 @@ import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
 from wso2k8s.pack.database_context import DatabaseContext
+from wso2k8s.pack.scheme_jar import headless_service_name
 from wso2k8s.prepare import PreparedProfile, PreparedStack
 from wso2k8s.settings import Settings
 from wso2k8s.settings.availability import members_at_least
 
 from .base_image import BaseImage, BaseImageArgs
-from .carbon_cluster import CarbonCluster, CarbonClusterArgs
-from .carbon_service import CarbonService, CarbonServiceArgs
+from .carbon_cluster import CarbonCluster, CarbonClusterArgs, MemberPod, MemberPort, Members
+from .carbon_service import CarbonService, CarbonServiceArgs, ServicePort
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
 from .entry import CarbonEntry, CarbonEntryArgs
 from .formation import FormationGate, FormationGateArgs, generation_of
@@ -25,6 +26,7 @@ from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
 from .registry import RegistryTarget
+from .workload_kinds import Placement
 
 
 @dataclass
@@ -54,6 +56,33 @@ def labels_for(s: Settings, stack: str) -> dict[str, str]:
     return {"app.kubernetes.io/name": s.name, "app.kubernetes.io/instance": f"{s.name}-{stack}",
             "app.kubernetes.io/part-of": s.product, "app.kubernetes.io/managed-by": "wso2-kubernetes",
             "wso2k8s.io/profile": s.profile, "name": s.name}  # `name`: the seed's own label
+
+
+def members_of(s: Settings) -> Members:
+    """What CarbonCluster is told of a profile's settings (it never sees the settings object)."""
+    w = s.workload
+    return Members(
+        name=s.name, namespace=s.kubernetes.namespace, kind=w.kind, replicas=w.replicas, autoscaler=w.autoscaler,
+        disruption_budget=w.disruption_budget,
+        pod=MemberPod(
+            name=s.name, ports=tuple(MemberPort(p.pod_port_name, s.shifted(p)) for p in s.ports.values()),
+            https_port=s.shifted(s.port("servlet-https")), java_opts=w.java_opts, resources=w.resources,
+            probes=w.probes, user_id=s.base_image.user_id, shared_database=s.database.enabled),
+        placement=Placement(w.anti_affinity, tuple(w.topology_spread), dict(w.node_selector), tuple(w.tolerations)),
+        pod_labels=dict(w.pod_labels), pod_annotations=dict(w.pod_annotations),
+        # a StatefulSet's governing Service: the user's, or `<name>-headless` (MembershipAccess makes it)
+        governing_service=w.statefulset.service_name or headless_service_name(s.name),
+        pod_management_policy=w.statefulset.pod_management_policy, await_ready=w.await_ready,
+        await_timeout_seconds=w.await_timeout_seconds,
+        image_name=f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}")
+
+
+def _service_args(s: Settings, selector: dict[str, str], labels: dict[str, str]) -> CarbonServiceArgs:
+    """What CarbonService is told of a profile's settings: its ports from the same map as the members'."""
+    return CarbonServiceArgs(
+        name=s.name, namespace=s.kubernetes.namespace, type=s.service.type, session_affinity=s.service.session_affinity,
+        ports=tuple(ServicePort(p.name, p.container_port, p.pod_port_name, s.node_port(p)) for p in s.ports.values()),
+        behind_entry=s.entry_used, console_host=s.public_hostname, selector=selector, labels=labels)
 
 
 def namespace_labels(s: Settings) -> dict[str, str]:
@@ -138,7 +167,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
             f"{s.name}-keystores", s.kubernetes.namespace, labels, p.keystores,
             pulumi.Output.secret(secrets.keystore_password), certificate), opts=scoped)
     cluster = CarbonCluster(f"{s.profile}-cluster", CarbonClusterArgs(
-        settings=s, image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
+        members=members_of(s), image=image.repo_digest, service_account_name=access.service_account_name, labels=labels,
         admin_password=pulumi.Output.secret(secrets.admin_password),
         keystore_password=pulumi.Output.secret(secrets.keystore_password),
         database_password=database_password, database_ip=database.cluster_ip if database else None,
@@ -147,7 +176,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         # The members start on a complete schema: after the database's schema Job has finished.
         opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
             depends_on=[access, *([database.schema_job] if database else []), *([keystores] if keystores else [])])))
-    service = CarbonService(f"{s.profile}-service", CarbonServiceArgs(s, cluster.selector, labels), opts=scoped)
+    service = CarbonService(f"{s.profile}-service", _service_args(s, cluster.selector, labels), opts=scoped)
     entry = None
     if s.entry_used:
         https = s.port("servlet-https")

@@ -7,20 +7,22 @@ settings those values come from as its own inputs, known at preview time (policy
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from wso2k8s.settings import Settings
 from wso2k8s.settings.availability import members_at_least
 
+if TYPE_CHECKING:  # carbon_cluster.py imports this module
+    from .carbon_cluster import Members
 
-def carbon_cluster_view(s: Settings) -> dict[str, Any]:
+
+def carbon_cluster_view(m: Members) -> dict[str, Any]:
     """The CarbonCluster's known settings: what its pods will be (minus the digest)."""
-    r = s.workload.resources
+    r = m.pod.resources
     return {
-        "kind": s.workload.kind,
-        "replicas": members_at_least(s.workload.replicas, s.workload.autoscaler),  # an autoscaler's minimum
+        "kind": m.kind,
+        "replicas": members_at_least(m.replicas, m.autoscaler),  # an autoscaler's minimum
         "resources": {"requests": {"cpu": r.cpu_request, "memory": r.memory_request},
                       "limits": {"cpu": r.cpu_limit, "memory": r.memory_limit}},
         # the repository and tag the pods pull (by the digest of this tag, once pushed)
-        "image": f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}",
+        "image": m.image_name,
     }

@@ -23,7 +23,7 @@ from typing import Any, Literal, TypeAlias
 import pulumi
 import pulumi_kubernetes as k8s
 
-from wso2k8s.settings.schema import Workload
+from wso2k8s.settings.availability import AntiAffinity, Toleration, TopologySpread
 
 TEMPLATE_HASH_LABEL = "wso2k8s.io/pod-template-hash"
 # The label each kind puts on the pods of one revision: spreading counts only the pods of the same revision,
@@ -34,29 +34,41 @@ REVISION_LABEL = {"ReplicationController": TEMPLATE_HASH_LABEL, "Deployment": "p
 WorkloadObject: TypeAlias = k8s.core.v1.ReplicationController | k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
 
 
-def placement(w: Workload, selector: dict[str, str]) -> dict[str, Any]:
+Kind: TypeAlias = Literal["ReplicationController", "Deployment", "StatefulSet"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a profile's members may and should land (the workload settings of the same names)."""
+    anti_affinity: AntiAffinity
+    topology_spread: tuple[TopologySpread, ...]
+    node_selector: dict[str, str]
+    tolerations: tuple[Toleration, ...]
+
+
+def placement(p: Placement, kind: Kind, selector: dict[str, str]) -> dict[str, Any]:
     """Pod spec fields that say where members land: anti-affinity among the members of this profile, topology
     spread, node selector, tolerations. Plain data, part of the hashed pod template."""
     out: dict[str, Any] = {}
     match = {"matchLabels": dict(selector)}
-    a = w.anti_affinity
+    a = p.anti_affinity
     if a.type == "preferred":
         out["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
             {"weight": 100, "podAffinityTerm": {"labelSelector": match, "topologyKey": a.topology_key}}]}}
     elif a.type == "required":
         out["affinity"] = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
             {"labelSelector": match, "topologyKey": a.topology_key}]}}
-    if w.topology_spread:
+    if p.topology_spread:
         out["topologySpreadConstraints"] = [
             {"maxSkew": t.max_skew, "topologyKey": t.topology_key, "whenUnsatisfiable": t.when_unsatisfiable,
-             "labelSelector": match, "matchLabelKeys": [REVISION_LABEL[w.kind]]} for t in w.topology_spread]
-    if w.node_selector:
-        out["nodeSelector"] = dict(w.node_selector)
-    if w.tolerations:
+             "labelSelector": match, "matchLabelKeys": [REVISION_LABEL[kind]]} for t in p.topology_spread]
+    if p.node_selector:
+        out["nodeSelector"] = dict(p.node_selector)
+    if p.tolerations:
         out["tolerations"] = [
             {k: v for k, v in {"key": t.key, "operator": t.operator, "value": t.value, "effect": t.effect,
                                "tolerationSeconds": t.toleration_seconds}.items() if v is not None}
-            for t in w.tolerations]
+            for t in p.tolerations]
     return out
 
 
@@ -64,7 +76,7 @@ def placement(w: Workload, selector: dict[str, str]) -> dict[str, Any]:
 class WorkloadArgs:
     name: str  # the seed's `wso2is`: the Deployment's/StatefulSet's name, the RC's name prefix
     namespace: str
-    kind: Literal["ReplicationController", "Deployment", "StatefulSet"]
+    kind: Kind
     replicas: int | None  # None: the autoscaler's (the field is not sent)
     labels: dict[str, str]  # the object's labels and the selector every generation shares
     pod_labels: dict[str, str]  # extra pod labels (never the selector's keys: the settings refuse that)

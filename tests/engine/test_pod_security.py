@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from components.carbon_cluster import pod_spec_dict
-from components.graph import namespace_labels
+from components.graph import members_of, namespace_labels
 from tests.engine.conftest import PROJECT_DIR, _exports
 from tests.engine.stack import kube_json, kubectl, wait_until
 from tests.unit.helpers import stack_settings
@@ -47,8 +47,8 @@ def _settings() -> Settings:
 
 def _program_pod(name: str) -> dict[str, Any]:
     s = _settings()
-    spec = pod_spec_dict(s, image="127.0.0.1:5000/wso2/is-5.1.0@sha256:" + "0" * 64, service_account="default",
-                         secret_name=f"{s.name}-secrets")
+    spec = pod_spec_dict(members_of(s).pod, image="127.0.0.1:5000/wso2/is-5.1.0@sha256:" + "0" * 64,
+                         service_account="default", secret_name=f"{s.name}-secrets")
     return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NAMESPACE}, "spec": spec}
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from components.carbon_cluster import pod_spec_dict
+from components.graph import members_of
 from components.policy_view import carbon_cluster_view
 from policy import rules
 from policy.rules import Resource
@@ -22,7 +23,8 @@ LABELS = {"name": "wso2is", "app.kubernetes.io/name": "wso2is"}
 
 
 def workload(replicas: int = 2, image: str = DIGEST) -> dict[str, Any]:
-    spec = pod_spec_dict(stack_settings().profiles[0], image=image, service_account="wso2is", secret_name="s")
+    spec = pod_spec_dict(members_of(stack_settings().profiles[0]).pod, image=image, service_account="wso2is",
+                         secret_name="s")
     return {"metadata": {"name": "wso2is-abc", "labels": LABELS},
             "spec": {"replicas": replicas, "selector": LABELS,
                      "template": {"metadata": {"labels": {**LABELS, "hash": "abc"}}, "spec": spec}}}
@@ -148,8 +150,8 @@ def test_a_pdb_must_cover_multi_member_workloads_once_the_stack_has_pdbs() -> No
 
 def test_the_carbon_clusters_known_settings_carry_what_its_pods_will_be() -> None:
     s = stack_settings(workload={"replicas": 3}).profiles[0]
-    view = carbon_cluster_view(s)
-    pod = pod_spec_dict(s, image="x@sha256:" + "0" * 64, service_account="a", secret_name="s")
+    view = carbon_cluster_view(members_of(s))
+    pod = pod_spec_dict(members_of(s).pod, image="x@sha256:" + "0" * 64, service_account="a", secret_name="s")
     assert view["resources"] == pod["containers"][0]["resources"] and view["replicas"] == 3
     assert view["image"] == f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}"
     assert all(rules.known(v) for v in view.values())  # plain settings: nothing waits for the digest
@@ -158,7 +160,7 @@ def test_the_carbon_clusters_known_settings_carry_what_its_pods_will_be() -> Non
 def test_the_prod_rules_judge_the_carbon_cluster_while_its_pod_spec_is_unknown() -> None:
     """During a preview that rebuilds the image the RC's pod template is unknown; the component still says."""
     s = stack_settings(workload={"replicas": 1}, product_image={"tag": "latest"}).profiles[0]
-    view = carbon_cluster_view(s)
+    view = carbon_cluster_view(members_of(s))
     rc = {"metadata": {"name": rules.UNKNOWN}, "spec": {"replicas": 1, "template": {"spec": rules.UNKNOWN}}}
     assert rules.resources_set(RC, rc) == [] and rules.images_pinned(RC, rc) == []  # the pod: not judged
     cc = rules.CARBON_CLUSTER
@@ -171,7 +173,7 @@ def test_the_prod_rules_judge_the_carbon_cluster_while_its_pod_spec_is_unknown()
     no_limits = {**view, "resources": {"requests": view["resources"]["requests"], "limits": {}}}
     [resources] = rules.resources_set(cc, no_limits)
     assert "the members' container has no resources limits.cpu, limits.memory" in resources
-    good = carbon_cluster_view(stack_settings(workload={"replicas": 2}).profiles[0])
+    good = carbon_cluster_view(members_of(stack_settings(workload={"replicas": 2}).profiles[0]))
     assert rules.min_replicas(cc, good) == [] and rules.resources_set(cc, good) == []
     assert rules.images_pinned(cc, good) == []
     assert rules.images_from_registries(cc, good, [s.registry.server]) == []

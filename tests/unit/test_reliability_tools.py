@@ -16,6 +16,7 @@ from types import ModuleType
 import pytest
 
 from components.carbon_cluster import await_annotations
+from components.graph import members_of
 from tests.reliability.common import percentile
 from tests.unit.helpers import PROJECT_DIR, stack_settings
 from wso2k8s.diagnose import explain_pod
@@ -34,11 +35,11 @@ recover = _recover()
 
 def test_an_rc_waits_for_its_available_replicas_within_the_timeout() -> None:
     s = stack_settings(workload={"replicas": 3, "await_timeout_seconds": 45}).profiles[0]
-    assert await_annotations(s) == {"pulumi.com/timeoutSeconds": "45",
-                                    "pulumi.com/waitFor": "jsonpath={.status.availableReplicas}=3"}
-    assert await_annotations(stack_settings(workload={"kind": "Deployment"}).profiles[0]) == {
+    assert await_annotations(members_of(s)) == {"pulumi.com/timeoutSeconds": "45",
+                                                "pulumi.com/waitFor": "jsonpath={.status.availableReplicas}=3"}
+    assert await_annotations(members_of(stack_settings(workload={"kind": "Deployment"}).profiles[0])) == {
         "pulumi.com/timeoutSeconds": "600"}
-    assert await_annotations(stack_settings(workload={"await_ready": False}).profiles[0]) == {
+    assert await_annotations(members_of(stack_settings(workload={"await_ready": False}).profiles[0])) == {
         "pulumi.com/skipAwait": "true"}
 
 
