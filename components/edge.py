@@ -124,7 +124,7 @@ class EdgeProxy(pulumi.ComponentResource):
             "name": "caddy", "image": image.ref, "env": env, "volumeMounts": mounts,
             "ports": [{"name": "https", "containerPort": LISTEN_PORT}],
             "readinessProbe": health, "livenessProbe": {**health, "failureThreshold": 6},
-            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
         }

@@ -296,7 +296,7 @@ def test_an_edge_entry_makes_the_members_headless_service_and_the_edge_on_the_no
         assert edge["type"] == "ClusterIP" and edge["externalIPs"] == ["10.245.0.1"]  # hieradata's local node
         assert edge["ports"] == [{"name": "https", "port": 443, "targetPort": "https"}]
         deployment = edge_mocks.one(DEPLOYMENT).inputs
-        assert deployment["metadata"]["name"] == "wso2is-edge" and deployment["spec"]["replicas"] == 1
+        assert deployment["metadata"]["name"] == "wso2is-edge" and deployment["spec"]["replicas"] == 2  # hieradata
         assert edge["selector"] == deployment["spec"]["selector"]["matchLabels"]
         assert edge["selector"]["name"] == "wso2is-edge"  # never the members' `name: wso2is`
         pod = deployment["spec"]["template"]["spec"]
@@ -359,14 +359,14 @@ def test_the_cookie_key_is_generated_once_per_stack_and_reaches_the_pods_only_as
 @pulumi.runtime.test
 def test_edge_settings_reach_the_proxy_addresses_replicas_backend_ca_and_port_offset(edge_mocks: EdgeMocks) -> Any:
     graph = _edge_graph(entry={**EDGE, "backend_hostname": "wso2is", "edge": {
-        "external_ips": ["192.0.2.10", "192.0.2.11"], "replicas": 2, "backend_ca_secret_name": "members-ca"}},
+        "external_ips": ["192.0.2.10", "192.0.2.11"], "replicas": 3, "backend_ca_secret_name": "members-ca"}},
         port_offset=1)
 
     def check(_: Any) -> None:
         services = _by_name(edge_mocks, SERVICE)
         assert services["wso2is-edge"]["spec"]["externalIPs"] == ["192.0.2.10", "192.0.2.11"]
         deployment = edge_mocks.one(DEPLOYMENT).inputs
-        assert deployment["spec"]["replicas"] == 2
+        assert deployment["spec"]["replicas"] == 3
         assert {"name": "backend-ca", "secret": {"secretName": "members-ca"}} in \
             deployment["spec"]["template"]["spec"]["volumes"]
         caddyfile = edge_mocks.one(CONFIG_MAP).inputs["data"]["Caddyfile"]

@@ -338,8 +338,9 @@ class EdgeEntry(Strict):
         "node addresses (IPv4) whose 443 reaches the edge (its Service's externalIPs; the local cluster's "
         "node: 10.245.0.1); [] where the cluster forbids external IPs (DenyServiceExternalIPs): then front "
         "the edge's ClusterIP Service your own way"))
-    replicas: Annotated[int, Field(ge=1, le=10)] = Field(default=1, description=(
-        "edge pods; they share the stack's cookie key, so a session sticks whichever one it reaches"))
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(default=2, description=(
+        "edge pods; they share the stack's cookie key, so a session sticks whichever one it reaches (2: one "
+        "may be drained or rolled while the other serves)"))
     image: EdgeImage = Field(default_factory=EdgeImage, description=(
         "built from tools/caddy/build.sh's binary by `pulumi up`, pushed to registry.server"))
     backend_ca_secret_name: ObjectName | None = Field(default=None, description=(
