@@ -22,7 +22,7 @@ from pathlib import Path
 import pulumi
 import pulumi_kubernetes as k8s
 
-from wso2k8s.edge_context import BACKEND_CA_DIR, HEALTH_PORT, LISTEN_PORT, TLS_DIR, CaddyfileArgs, caddyfile
+from wso2k8s.edge_context import BACKEND_CA_DIR, HEALTH_PORT, LISTEN_PORT, TLS_DIR, USER_ID, CaddyfileArgs, caddyfile
 from wso2k8s.settings.schema import ImageBuild
 
 from .image_build import pushed_image
@@ -54,7 +54,7 @@ class EdgeProxyArgs:
     image_name: str  # registry/repository:tag
     registry: RegistryTarget
     build: ImageBuild
-    user_id: int = 65532
+    user_id: int = USER_ID  # the one write_edge_context put in the image
     # reaching it
     external_ips: tuple[str, ...] = ()  # node addresses kube-proxy answers `port` on (the local node: 10.245.0.1)
     port: int = 443
@@ -124,7 +124,7 @@ class EdgeProxy(pulumi.ComponentResource):
             "name": "caddy", "image": image.ref, "env": env, "volumeMounts": mounts,
             "ports": [{"name": "https", "containerPort": LISTEN_PORT}],
             "readinessProbe": health, "livenessProbe": {**health, "failureThreshold": 6},
-            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+            "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"cpu": "1", "memory": "128Mi"}},
             "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
                                 "capabilities": {"drop": ["ALL"]}},
         }

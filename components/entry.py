@@ -5,7 +5,8 @@ ingress  an Ingress (networking.k8s.io/v1) with the cookie-affinity and HTTPS-ba
 gateway  a Gateway API HTTPRoute on the user's Gateway (sessionPersistence by cookie) and a BackendTLSPolicy,
          so the Gateway speaks verified TLS to the members' 9443
 edge     the program's own TLS proxy (components/edge.py) in front of a headless Service of the members, for a
-         cluster without an ingress or Gateway controller
+         cluster without an ingress or Gateway controller: its image built from prepare()'s context and pushed to
+         the stack's registry, its cookie key the stack's GeneratedSecret (CarbonEntryArgs.edge)
 
 The members stay behind their ClusterIP Service (CarbonService); their conf names entry.host on 443 (render.py).
 """
@@ -14,20 +15,33 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from wso2k8s.edge_context import USER_ID
 from wso2k8s.settings import StackSettings
 from wso2k8s.settings.errors import Problem
-from wso2k8s.settings.schema import Entry
+from wso2k8s.settings.schema import Entry, ImageBuild
 
 from .generated_certificate import GeneratedCertificate, GeneratedCertificateArgs
+from .registry import RegistryTarget
 
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 EDGE_MODULE = "components.edge"  # the edge proxy's component (EdgeProxy, EdgeProxyArgs)
+
+
+@dataclass(frozen=True)
+class EdgeBuild:
+    """What kind edge needs beyond the settings: where its image is built and pushed, and the stack's cookie key."""
+
+    context: Path  # prepare(): wso2k8s.edge_context.write_edge_context
+    registry: RegistryTarget
+    build: ImageBuild
+    cookie_secret: pulumi.Output[str] = field(repr=False)  # GeneratedSecret.value: a secret
 
 
 @dataclass(frozen=True)
@@ -40,6 +54,8 @@ class CarbonEntryArgs:
     selector: dict[str, str]  # the members' pods (CarbonCluster.selector): the edge's headless Service
     https_target_port: str  # the pods' named console port (https)
     labels: dict[str, str]
+    member_https_port: int  # what the members listen on (https_port + port_offset): the edge dials pod IPs
+    edge: EdgeBuild | None = None  # kind edge only
 
 
 def ingress_annotations(entry: Entry, namespace: str, service_name: str) -> dict[str, str]:
@@ -77,18 +93,15 @@ def edge_available() -> bool:
 
 
 def entry_problems(stack: StackSettings) -> list[Problem]:
-    """What this build cannot do, found before anything is created. The edge proxy (components/edge.py) is
-    proven on its own (tests/engine/test_edge_browser.py drives it from a small program); a stack cannot use it
-    yet: prepare() does not write its image context nor keep a cookie key for it."""
-    found = []
-    for s in stack.profiles:
-        if s.entry.kind != "edge":
-            continue
-        why = (f"this build has no edge proxy ({EDGE_MODULE.replace('.', '/')}.py)" if not edge_available() else
-               "the edge proxy is not wired into stacks yet (its image is built by its own program only)")
-        found.append(stack.problem(s.profile, "entry.kind", f"is 'edge' but {why}",
-                                   "use entry.kind ingress or gateway (README: The entry)"))
-    return found
+    """What this build cannot do, found before anything is created: an edge entry needs the edge proxy's
+    component (components/edge.py), which a trimmed build may lack. (The edge's settings are checked by the
+    loader, wso2k8s/settings/entry_checks.py; its binary by prepare().)"""
+    if edge_available():
+        return []
+    return [stack.problem(s.profile, "entry.kind", f"is 'edge' but this build has no edge proxy "
+                          f"({EDGE_MODULE.replace('.', '/')}.py)", "use entry.kind ingress or gateway (README: The "
+                          "entry), or restore the file")
+            for s in stack.profiles if s.entry.kind == "edge"]
 
 
 class CarbonEntry(pulumi.ComponentResource):
@@ -108,7 +121,7 @@ class CarbonEntry(pulumi.ComponentResource):
         elif e.kind == "gateway":
             self._gateway(name, args, child)
         elif e.kind == "edge":
-            self.url = self._edge(name, args, child)
+            self._edge(name, args, child)
         self.register_outputs({"url": self.url})
 
     def _tls(self, name: str, args: CarbonEntryArgs, child: pulumi.ResourceOptions) -> pulumi.Output[str] | None:
@@ -176,9 +189,10 @@ class CarbonEntry(pulumi.ComponentResource):
                                  "hostname": args.entry.backend_hostname}},
             opts=child))
 
-    def _edge(self, name: str, args: CarbonEntryArgs, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    def _edge(self, name: str, args: CarbonEntryArgs, child: pulumi.ResourceOptions) -> None:
         edge: Any = importlib.import_module(EDGE_MODULE)  # checked before anything was created (entry_problems)
-        assert self.tls_secret_name is not None and args.entry.host is not None
+        e, build = args.entry, args.edge
+        assert self.tls_secret_name is not None and e.host is not None and build is not None  # loader, graph
         # The proxy balances over the members itself (by cookie): it needs each member's address, which a
         # headless Service gives by DNS; only ready members (no publishNotReadyAddresses).
         members = f"{args.service_name}-members"
@@ -190,14 +204,18 @@ class CarbonEntry(pulumi.ComponentResource):
                                             target_port=args.https_target_port, protocol="TCP")]),
             opts=child)
         self.objects.append(headless)
+        ca = e.edge.backend_ca_secret_name
         proxy = edge.EdgeProxy(f"{name}-edge", edge.EdgeProxyArgs(
-            namespace=args.namespace, name=f"{args.service_name}-edge", host=args.entry.host,
+            namespace=args.namespace, name=f"{args.service_name}-edge", host=e.host,
             tls_secret_name=self.tls_secret_name,
-            backend_service=f"{members}.{args.namespace}.svc.cluster.local", backend_port=args.https_port,
-            cookie_name=args.entry.cookie_name,
+            backend_service=f"{members}.{args.namespace}.svc.cluster.local", backend_port=args.member_https_port,
+            cookie_name=e.cookie_name,
             # not the members' labels: the members' Service selects by those
             labels={**args.labels, "app.kubernetes.io/name": f"{args.service_name}-edge",
-                    "app.kubernetes.io/component": "edge", "name": f"{args.service_name}-edge"}),
+                    "app.kubernetes.io/component": "edge", "name": f"{args.service_name}-edge"},
+            context=build.context, image_name=build.registry.image_name(e.edge.image.name, e.edge.image.tag),
+            registry=build.registry, build=build.build, user_id=USER_ID, external_ips=tuple(e.edge.external_ips),
+            replicas=e.edge.replicas, cookie_secret=build.cookie_secret, backend_ca_secret_name=ca,
+            backend_tls_server_name=e.backend_hostname if ca else ""),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[headless]))
-        url: pulumi.Output[str] = proxy.url
-        return url
+        self.objects += [proxy.config, proxy.deployment, proxy.service]

@@ -19,9 +19,10 @@ from .base_image import BaseImage, BaseImageArgs
 from .carbon_cluster import CarbonCluster, CarbonClusterArgs, MemberPod, MemberPort, Members
 from .carbon_service import CarbonService, CarbonServiceArgs, ServicePort
 from .database import EmbeddedDatabase, EmbeddedDatabaseArgs
-from .entry import CarbonEntry, CarbonEntryArgs
+from .entry import CarbonEntry, CarbonEntryArgs, EdgeBuild
 from .formation import FormationGate, FormationGateArgs, generation_of
 from .generated_certificate import GeneratedCertificate, GeneratedCertificateArgs
+from .generated_secret import GeneratedSecret, GeneratedSecretArgs
 from .keystores import StackKeystores, StackKeystoresArgs
 from .membership_access import MembershipAccess, MembershipAccessArgs
 from .product_image import ProductImage, ProductImageArgs
@@ -118,11 +119,15 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
         for name in sorted(wanted)}
     # (prepare() plans the keystores; a test that builds profiles by hand has none)
     certificate = _stack_certificate(stack.profiles) if any(p.keystores for p in prepared.profiles) else None
+    # entry.kind edge: one cookie key per stack, made once and kept (a secret) in the state; every edge pod of
+    # every profile signs its sticky cookie with it, so a session survives an edge pod's restart
+    edge = EdgeBuild(prepared.edge_context, registry, first.image_build, GeneratedSecret(
+        "edge-cookie-key", GeneratedSecretArgs()).value) if prepared.edge_context is not None else None
     graph = StackGraph(base)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)
         graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared,
-                                                            certificate)
+                                                            certificate, edge)
     return graph
 
 
@@ -140,7 +145,7 @@ def _stack_certificate(profiles: list[Settings]) -> GeneratedCertificate | None:
 
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
              namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack,
-             certificate: GeneratedCertificate | None) -> ProfileGraph:
+             certificate: GeneratedCertificate | None, edge: EdgeBuild | None = None) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -182,7 +187,8 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         https = s.port("servlet-https")
         entry = CarbonEntry(f"{s.profile}-entry", CarbonEntryArgs(
             s.entry, s.kubernetes.namespace, s.name, https.name, https.container_port, cluster.selector,
-            https.pod_port_name, labels), opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
+            https.pod_port_name, labels, s.shifted(https), edge if s.entry.kind == "edge" else None),
+            opts=pulumi.ResourceOptions.merge(scoped, pulumi.ResourceOptions(
                 depends_on=[service])))
     formation = _formation(s, prepared.stack.profiles[0], cluster) if s.clustering.enabled \
         and s.clustering.await_formation.enabled else None

@@ -38,6 +38,11 @@ COOKIE_AFFINITY = "nginx.ingress.kubernetes.io/affinity"
 # The other Ingress dialects the program writes (entry.ingress.dialect): their cookie-persistence annotations.
 COOKIE_PERSISTENCE = ("haproxy.org/cookie-persistence", "nginx.com/sticky-cookie-services")
 HTTPROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+# The edge proxy (entry.kind edge, components/edge.py): a Caddyfile in a ConfigMap, balancing by cookie over the
+# members' addresses, which it reads from a Service's DNS name.
+EDGE_COOKIE = re.compile(r"^\s*lb_policy\s+cookie\b", re.MULTILINE)
+EDGE_BACKEND = re.compile(r"\bdynamic\s+a\s*\{[^}]*?\bname\s+([a-z0-9][-a-z0-9]*)")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
@@ -237,16 +242,29 @@ def _multi_member(resources: Sequence[Resource]) -> Iterator[tuple[Resource, Map
 def sticky_sessions(resources: Sequence[Resource]) -> list[tuple[Resource, str]]:
     """With more than one member, a client stays on its member (the Carbon console keeps its session in the
     member's memory): the Service selecting the members has sessionAffinity ClientIP, or an Ingress routing to
-    it has cookie affinity (any dialect the program writes), or an HTTPRoute to it has cookie sessionPersistence."""
+    it has cookie affinity (any dialect the program writes), or an HTTPRoute to it has cookie sessionPersistence,
+    or an edge proxy balances over it by cookie. Members an edge fronts that way are reached from outside only
+    through it: their ClusterIP Services (cluster-internal) are then not judged."""
     services = [r for r in resources if r.type == SERVICE]
     ingresses = [r for r in resources if r.type == INGRESS]
     routes = [r for r in resources if r.type == HTTPROUTE]
+    edges: dict[str, set[str]] = {}  # an edge's ConfigMap → the Services it balances over by cookie
+    for r in resources:
+        if r.type == CONFIG_MAP and (backends := _edge_cookie_backends(r.props)):
+            edges[str(_get(r.props, "metadata", "name"))] = backends
+    edged = set().union(*edges.values())
     out = []
     for w, labels in _multi_member(resources):
-        for svc in (s for s in services if _selects(_get(s.props, "spec", "selector"), labels)):
+        if _config_maps(w) & edges.keys():
+            continue  # the edge's own pods keep no session: every one of them routes a cookie the same way
+        reaching = [s for s in services if _selects(_get(s.props, "spec", "selector"), labels)]
+        fronted = any(_get(s.props, "metadata", "name") in edged for s in reaching)
+        for svc in reaching:
             if _get(svc.props, "spec", "sessionAffinity") == "ClientIP":
                 continue
             name = _get(svc.props, "metadata", "name")
+            if name in edged or (fronted and _get(svc.props, "spec", "type") in (None, "ClusterIP")):
+                continue
             if any(_cookie_ingress(i.props) and name in _backends(i.props) for i in ingresses):
                 continue
             if any(name in _cookie_route_backends(r.props) for r in routes):
@@ -259,6 +277,21 @@ def sticky_sessions(resources: Sequence[Resource]) -> list[tuple[Resource, str]]
 def _cookie_ingress(ingress: Mapping[str, Any]) -> bool:
     annotations = _get(ingress, "metadata", "annotations") or {}
     return annotations.get(COOKIE_AFFINITY) == "cookie" or any(annotations.get(k) for k in COOKIE_PERSISTENCE)
+
+
+def _config_maps(w: Resource) -> set[str]:
+    """The ConfigMaps a workload's pods mount."""
+    volumes = _get(w.props, "spec", "template", "spec", "volumes")
+    return {str(_get(v, "configMap", "name")) for v in (volumes if isinstance(volumes, Sequence) else [])
+            if isinstance(_get(v, "configMap", "name"), str)}
+
+
+def _edge_cookie_backends(config_map: Mapping[str, Any]) -> set[str]:
+    """The Services an edge proxy's Caddyfile balances over by cookie (none if it balances otherwise)."""
+    text = _get(config_map, "data", "Caddyfile")
+    if not isinstance(text, str) or not EDGE_COOKIE.search(text):
+        return set()
+    return set(EDGE_BACKEND.findall(text))
 
 
 def _cookie_route_backends(route: Mapping[str, Any]) -> set[str]:

@@ -19,6 +19,7 @@ from .pack.context import write_if_changed
 CADDY_VERSION = "2.11.9"  # tools/caddy/build.sh builds this one
 LISTEN_PORT = 8443  # inside the pod (non-root cannot bind 443); the Service maps 443 to it
 HEALTH_PORT = 8081
+USER_ID = 65532  # the edge image's user (written into its Dockerfile) and its pod's runAsUser
 TLS_DIR = "/etc/edge/tls"
 BACKEND_CA_DIR = "/etc/edge/backend-ca"
 TEMPLATES = Environment(loader=PackageLoader("wso2k8s", "templates/edge"), undefined=StrictUndefined,

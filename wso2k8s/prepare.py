@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from .edge_context import USER_ID, EdgeContextError, caddy_binary, write_edge_context
 from .fetch import FetchError, fetched
 from .keys.stores import KeystorePlan, plan_keystores
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
@@ -39,6 +40,7 @@ class PreparedStack:
     stack: StackSettings
     base_context: Path
     profiles: list[PreparedProfile]
+    edge_context: Path | None = None  # the edge proxy's image context, when a profile's entry.kind is edge
 
 
 def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> PreparedStack:
@@ -79,6 +81,11 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
             continue
         settings, plan = _keystores(stack, settings, pack, project_dir, problems)
         checked.append((settings, pack, plan))
+    edge = [s for s in stack.profiles if s.entry.kind == "edge"]
+    if edge and not caddy_binary().is_file():
+        problems.append(stack.problem(edge[0].profile, "entry.kind", f"is 'edge' but the edge proxy's binary "
+                                      f"{caddy_binary()} does not exist", "run `bash tools/caddy/build.sh` "
+                                      "(tools/engines.sh does it; about 1.5 minutes, once)"))
     if problems:  # everything derivable is checked before the first byte of a build context is written
         raise SettingsError(problems)
     for settings, pack, plan in checked:
@@ -100,7 +107,17 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
     if problems:
         raise SettingsError(problems)
     base = write_base_context(stack.profiles[0], build_dir / stack.stack / "base-image", project_dir)
-    return PreparedStack(stack, base, prepared)
+    return PreparedStack(stack, base, prepared, _edge_context(stack, edge, build_dir))
+
+
+def _edge_context(stack: StackSettings, edge: list[Settings], build_dir: Path) -> Path | None:
+    """One context for every profile's edge: Caddy FROM the base image's OS image (base_image is stack-wide)."""
+    if not edge:
+        return None
+    try:
+        return write_edge_context(build_dir / stack.stack / "edge-image", edge[0].base_image.os_image, USER_ID)
+    except EdgeContextError as err:  # the binary went away since the check above
+        raise SettingsError([stack.problem(edge[0].profile, "entry.kind", err.message, err.fix)]) from None
 
 
 def _database_context(s: Settings, product_context: Path, pack: PackInfo) -> DatabaseContext | None:

@@ -34,6 +34,13 @@ def free_node_ports(env: dict[str, str], count: int) -> list[int]:
     raise AssertionError(f"no {count} free node ports in {TEST_NODE_PORTS}: {sorted(taken)}")
 
 
+def services_on(env: dict[str, str], external_ip: str, port: int) -> list[str]:
+    """namespace/name of every Service that takes `port` on `external_ip` (an edge proxy on a node's 443)."""
+    services = kube_json(env, "get", "services", "--all-namespaces")["items"]
+    return [f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in services
+            if external_ip in s["spec"].get("externalIPs", []) and any(p["port"] == port for p in s["spec"]["ports"])]
+
+
 def _fingerprint(item: dict[str, Any]) -> str:
     """A hash, so a failure names what changed without printing a Secret's data."""
     meta = item["metadata"]

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.engine.conftest import PROJECT_DIR
-from tests.engine.isolation import cluster_snapshot, differences, free_node_ports
+from tests.engine.isolation import cluster_snapshot, differences, free_node_ports, services_on
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 
 NAMESPACE = f"wso2k8s-test-edge-{secrets.token_hex(4)}"
@@ -51,12 +51,6 @@ class Edge:
     before: dict[str, str] = field(default_factory=dict)
 
 
-def _held_443(env: dict[str, str]) -> list[str]:
-    services = kube_json(env, "get", "services", "--all-namespaces")["items"]
-    return [f"{s['metadata']['namespace']}/{s['metadata']['name']}" for s in services
-            if NODE_IP in s["spec"].get("externalIPs", []) and any(p["port"] == 443 for p in s["spec"]["ports"])]
-
-
 def _certificate(work: Path) -> tuple[Path, Path, str]:
     """A self-signed certificate for HOST (what the entry makes for dev), and its key's SPKI hash."""
     cert, key = work / "tls.crt", work / "tls.key"
@@ -70,7 +64,7 @@ def _certificate(work: Path) -> tuple[Path, Path, str]:
 
 @pytest.fixture(scope="module")
 def edge(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Edge]:
-    held = _held_443(engines_env)
+    held = services_on(engines_env, NODE_IP, 443)
     assert not held, f"{NODE_IP}:443 is held by {held}: this test needs the node's 443 for its edge"
     before = cluster_snapshot(engines_env, except_namespace=NAMESPACE)
     members = ProjectStack.create(tmp_path_factory.mktemp("edge-members"), "edgem", engines_env,

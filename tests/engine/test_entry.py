@@ -1,28 +1,42 @@
 """The entry on the real 1.34 API server (Gateway API CRDs from tools/kubernetes/gateway-api.sh): an Ingress with a
 generated dev certificate, then the same stack moved to a Gateway API HTTPRoute + BackendTLSPolicy; each object
 accepted as the program wrote it, and the running member's conf naming the entry's host on 443. No controller
-acts on these objects here (none can be had offline); the edge proxy's own test drives real traffic.
-Its own stack, namespace and image tags (tests/engine/isolation.py); one member, to stay lean."""
+acts on these objects here (none can be had offline). Then the same stack moved to `entry.kind: edge` with two
+members: the program's own proxy, built and pushed by `pulumi up`, answers real HTTPS on the node's 443 with the
+stack's certificate for its host and keeps a client on one member by its cookie (the generated key only encrypted
+in the state); destroy leaves nothing. Its own stack, namespace and image tags (tests/engine/isolation.py); one
+member until the edge, to stay lean."""
 
 from __future__ import annotations
 
 import base64
+import http.client
+import json
 import secrets
+import socket
+import ssl
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography import x509
 
 from tests.engine.conftest import PROJECT_DIR
-from tests.engine.isolation import cluster_snapshot, differences, free_node_ports
-from tests.engine.stack import ProjectStack, kube_json, kubectl
+from tests.engine.isolation import cluster_snapshot, differences, free_node_ports, services_on
+from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 
 NAMESPACE = f"wso2k8s-test-entry-{secrets.token_hex(4)}"
 HOST = "is.entry.test"
 CONF = "/home/wso2carbon/wso2is-5.1.0/repository/conf"
+NODE_IP = "10.245.0.1"  # the local cluster's node (tools/kubernetes/cluster.sh): the edge's external IP
+COOKIE = "wso2-route"  # entry.cookie_name's default
+STICKY_REQUESTS = 20
+FRESH_CLIENTS = 16  # all on one of two members by chance: 2 * 2**-16
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +160,107 @@ def test_the_api_server_refuses_what_the_crd_forbids(stack: ProjectStack) -> Non
     assert proc.returncode != 0 and "cookie must be specified for Cookie type" in proc.stderr
 
 
+# entry.kind edge: the same stack behind the program's own proxy, with real HTTPS through the node's 443
+
+
+@dataclass
+class Edge:
+    stack: ProjectStack
+    seconds: float  # the `pulumi up` that moved the stack to the edge
+    changes: dict[str, int]
+    cert: Path  # the stack's certificate for HOST, as the TLS Secret holds it
+    members: dict[str, str]  # pod IP → pod name
+
+
+def _https(edge: Edge, path: str, cookie: str | None = None) -> tuple[int, dict[str, str], list[str]]:
+    """GET https://HOST<path> through NODE_IP:443 (HOST resolved to the node here, not by DNS), verifying the
+    served certificate against the stack's own for HOST: (status, headers lower-cased, Set-Cookie values)."""
+    context = ssl.create_default_context(cafile=str(edge.cert))
+    conn = http.client.HTTPSConnection(HOST, 443, context=context, timeout=10)
+    conn.sock = context.wrap_socket(socket.create_connection((NODE_IP, 443), timeout=10), server_hostname=HOST)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        response = conn.getresponse()
+        response.read()
+        headers = {k.lower(): v for k, v in response.getheaders()}
+        return response.status, headers, response.headers.get_all("Set-Cookie") or []
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def edge(stack: ProjectStack, tmp_path_factory: pytest.TempPathFactory) -> Edge:
+    held = services_on(stack.env, NODE_IP, 443)
+    assert not held, f"{NODE_IP}:443 is held by {held}: this test needs the node's 443 for its edge"
+    stack.set_config("entry", {"kind": "edge", "tls": {"generate": True},
+                               "edge": {"external_ips": [NODE_IP], "image": {"tag": "engine-test"}}})
+    stack.set_config("workload", {"replicas": 2})
+    seconds, changes = stack.up()
+    print(f"\n[entry] -> edge with 2 members (edge image built and pushed): {seconds:.1f}s, {changes}")
+    pods = [p for p in kube_json(stack.env, "get", "pods", "-n", NAMESPACE, "-l", "name=wso2is")["items"]
+            if not p["metadata"].get("deletionTimestamp")]
+    assert len(pods) == 2, [p["metadata"]["name"] for p in pods]
+    cert = tmp_path_factory.mktemp("edge") / "tls.crt"
+    cert.write_bytes(base64.b64decode(_get(stack, "secret", "wso2is-entry-tls")["data"]["tls.crt"]))
+    found = Edge(stack, seconds, changes, cert, {p["status"]["podIP"]: p["metadata"]["name"] for p in pods})
+    waited = wait_until(lambda: _https(found, "/carbon/")[0] == 200, 120, f"the edge to answer on {NODE_IP}:443")
+    print(f"[entry] the edge answered {waited:.1f}s after the up")
+    return found
+
+
+def test_the_edge_answers_on_the_nodes_443_with_the_stacks_certificate_for_its_host(edge: Edge) -> None:
+    context = ssl.create_default_context(cafile=str(edge.cert))  # verifies the chain and HOST
+    with socket.create_connection((NODE_IP, 443), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname=HOST) as tls:
+        served = tls.getpeercert(binary_form=True)
+    assert served == ssl.PEM_cert_to_DER_cert(edge.cert.read_text()), "the edge serves another certificate"
+    status, headers, _ = _https(edge, "/carbon/")
+    assert status == 200 and headers["x-synthetic-member"] in edge.members, headers
+    # what the program made for it: the members' headless Service, the edge's Deployment and its Service on 443
+    assert _get(edge.stack, "service", "wso2is-members")["spec"]["clusterIP"] == "None"
+    service = _get(edge.stack, "service", "wso2is-edge")["spec"]
+    assert service["externalIPs"] == [NODE_IP] and service["ports"][0]["port"] == 443
+    (container,) = _get(edge.stack, "deployment", "wso2is-edge")["spec"]["template"]["spec"]["containers"]
+    assert container["image"].startswith("127.0.0.1:5000/wso2/edge:engine-test@sha256:")
+
+
+def test_the_edge_cookie_keeps_a_client_on_one_member_and_new_clients_spread(edge: Edge) -> None:
+    status, headers, cookies = _https(edge, "/carbon/")
+    assert status == 200, headers
+    sticky = next(c.split(";", 1)[0] for c in cookies if c.startswith(f"{COOKIE}="))
+    attributes = next(c for c in cookies if c.startswith(f"{COOKIE}=")).lower()
+    assert "secure" in attributes and "httponly" in attributes, attributes
+    assert not any(ip in sticky for ip in edge.members), "the sticky cookie names a pod"
+    first = headers["x-synthetic-member"]
+    seen = Counter(_https(edge, "/carbon/admin/login.jsp", sticky)[1]["x-synthetic-member"]
+                   for _ in range(STICKY_REQUESTS))
+    spread = Counter(_https(edge, "/carbon/")[1]["x-synthetic-member"] for _ in range(FRESH_CLIENTS))
+    print(f"\n[entry] edge: {STICKY_REQUESTS} requests with one cookie per member {dict(seen)}; "
+          f"{FRESH_CLIENTS} new clients per member {dict(spread)}")
+    assert seen == Counter({first: STICKY_REQUESTS}), f"the cookie did not keep the client on {first}: {seen}"
+    assert set(spread) == set(edge.members), f"new clients did not reach both members: {dict(spread)}"
+
+
+def test_the_edge_cookie_key_is_the_stacks_only_encrypted_and_a_second_up_changes_nothing(edge: Edge) -> None:
+    stack = edge.stack
+    shown = json.loads(stack.pulumi("stack", "export", "--show-secrets").stdout)
+    (shown_key,) = [r["outputs"]["value"] for r in shown["deployment"]["resources"]
+                    if r["urn"].endswith("::edge-cookie-key")]
+    assert isinstance(shown_key, dict), "the cookie key is not a secret in the state"  # {sig, plaintext}
+    key = json.loads(shown_key["plaintext"])
+    assert len(key) == 64 and int(key, 16) >= 0
+    secret = _get(stack, "secret", "wso2is-edge-cookie")
+    assert base64.b64decode(secret["data"]["cookie_secret"]).decode() == key  # what the pods sign with
+    states = [p.read_text(errors="replace") for p in stack.state_dir.rglob("*.json")]
+    export = stack.pulumi("stack", "export").stdout
+    assert states and not any(key in text for text in states) and key not in export
+    steps = [s for s in stack.preview_steps() if s.get("op") not in ("same", None)]
+    assert steps == [], [(s["op"], s.get("urn")) for s in steps]  # not a new key, image or certificate
+
+
 def test_destroy_removes_the_entry(stack: ProjectStack) -> None:
     stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert services_on(stack.env, NODE_IP, 443) == []  # the edge gave the node's 443 back
     gone = kubectl(stack.env, "get", "namespace", NAMESPACE, check=False)
     assert gone.returncode != 0 or kube_json(stack.env, "get", "namespace", NAMESPACE)["status"]["phase"] \
         == "Terminating"

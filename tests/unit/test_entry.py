@@ -1,8 +1,10 @@
 """The entry under Pulumi mocks and on the synthetic pack's conf: the objects each kind makes, the annotations
-of each Ingress dialect, the ClusterIP Service, the rendered host and proxy ports, the generated certificate."""
+of each Ingress dialect, the ClusterIP Service, the rendered host and proxy ports, the generated certificate; the
+edge proxy wired into a stack (its image context from prepare(), its image, its cookie key)."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +13,12 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from lxml import etree
+from pulumi.runtime import rpc
 
 from tests.unit.helpers import PROJECT_DIR, stack_config, stack_settings, synthetic_conf
-from tests.unit.test_graph import Mocks, build, registered
+from tests.unit.test_graph import IMAGE, Mocks, build, prepared_stack, registered
 from wso2k8s.pack.render import render_conf
+from wso2k8s.prepare import prepare
 from wso2k8s.settings import SettingsError
 
 HOST = "is.example.com"
@@ -236,12 +240,214 @@ def test_without_an_entry_tomcat_proxies_the_node_ports(pack: Path) -> None:
     assert https.get("proxyPort") == "32002"
 
 
-def test_an_edge_entry_is_refused_until_stacks_can_build_the_edge_image(mocks: Mocks, tmp_path: Path) -> None:
-    from program import deploy
+# kind edge: the program's own proxy, wired into the stack
 
-    values = stack_config(entry={"kind": "edge", "host": HOST, "tls": {"generate": True}})
+
+EDGE = {"kind": "edge", "host": HOST, "tls": {"generate": True}}
+DEPLOYMENT, CONFIG_MAP, SECRET = "kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap", \
+    "kubernetes:core/v1:Secret"
+DYNAMIC = "pulumi-python:dynamic:Resource"
+COOKIE_KEY = "c0" * 32  # what the mocked GeneratedSecret answers
+
+
+@dataclasses.dataclass
+class EdgeMocks(Mocks):
+    """The generated secret answers a value, as its provider would."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        name, outputs = super().new_resource(args)
+        if args.typ == DYNAMIC and "length" in args.inputs:
+            outputs["value"] = COOKIE_KEY
+        return name, outputs
+
+
+@pytest.fixture
+def edge_mocks() -> EdgeMocks:
+    m = EdgeMocks()
+    pulumi.runtime.set_mocks(m, project="wso2-kubernetes", stack="unit", preview=False)
+    return m
+
+
+def _edge_graph(**config: Any) -> Any:
+    from components.graph import build_graph
+
+    prepared = prepared_stack(**config)
+    return build_graph(dataclasses.replace(prepared, edge_context=Path("/tmp/ctx/edge-image")))
+
+
+def _by_name(mocks: Mocks, typ: str) -> dict[str, Any]:
+    return {r.inputs["metadata"]["name"]: r.inputs for r in mocks.resources if r.typ == typ}
+
+
+@pulumi.runtime.test
+def test_an_edge_entry_makes_the_members_headless_service_and_the_edge_on_the_nodes_443(edge_mocks: EdgeMocks) -> Any:
+    graph = _edge_graph(entry={**EDGE, "cookie_name": "wso2lb"}, workload={"replicas": 2})
+
+    def check(values: list[Any]) -> None:
+        services = _by_name(edge_mocks, SERVICE)
+        assert set(services) == {"wso2is", "wso2is-members", "wso2is-edge"}
+        assert services["wso2is"]["spec"]["type"] == "ClusterIP"  # the members' own Service, no node ports
+        members = services["wso2is-members"]["spec"]
+        assert members["clusterIP"] == "None" and "publishNotReadyAddresses" not in members
+        # every generation's members: the members' Service's selector (CarbonCluster.selector), not retyped
+        assert members["selector"] == services["wso2is"]["spec"]["selector"]
+        assert members["ports"] == [{"name": "servlet-https", "port": 9443, "targetPort": "https", "protocol": "TCP"}]
+        edge = services["wso2is-edge"]["spec"]
+        assert edge["type"] == "ClusterIP" and edge["externalIPs"] == ["10.245.0.1"]  # hieradata's local node
+        assert edge["ports"] == [{"name": "https", "port": 443, "targetPort": "https"}]
+        deployment = edge_mocks.one(DEPLOYMENT).inputs
+        assert deployment["metadata"]["name"] == "wso2is-edge" and deployment["spec"]["replicas"] == 2  # hieradata
+        assert edge["selector"] == deployment["spec"]["selector"]["matchLabels"]
+        assert edge["selector"]["name"] == "wso2is-edge"  # never the members' `name: wso2is`
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["image"].startswith("127.0.0.1:5000/wso2/edge:1.0.0@sha256:")  # by digest
+        assert pod["securityContext"]["runAsUser"] == 65532 and pod["securityContext"]["runAsNonRoot"] is True
+        assert {"name": "tls", "secret": {"secretName": "wso2is-entry-tls", "defaultMode": 0o440}} in pod["volumes"]
+        caddyfile = edge_mocks.one(CONFIG_MAP).inputs["data"]["Caddyfile"]
+        assert f"https://{HOST}:8443 {{" in caddyfile
+        assert "name wso2is-members.default.svc.cluster.local\n\t\t\tport 9443" in caddyfile
+        assert "lb_policy cookie wso2lb {$EDGE_COOKIE_SECRET}" in caddyfile
+        assert "tls_insecure_skip_verify" in caddyfile  # no backend CA given: encrypted, not verified
+        assert values[1] == f"https://{HOST}/carbon/"
+
+    return _done(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_edge_image_is_built_from_prepares_context_and_pushed_to_the_stacks_registry(
+        edge_mocks: EdgeMocks) -> Any:
+    graph = _edge_graph(entry={**EDGE, "edge": {"image": {"name": "team/edge", "tag": "7"}}},
+                        registry={"server": "registry.example.com:5000"})
+
+    def check(_: Any) -> None:
+        images = {r.name: r.inputs for r in edge_mocks.resources if r.typ == IMAGE}
+        assert set(images) == {"base-image", "default-image", "default-entry-edge-image"}
+        edge = images["default-entry-edge-image"]
+        assert edge["context"]["location"] == "/tmp/ctx/edge-image"
+        assert edge["dockerfile"]["location"] == "/tmp/ctx/edge-image/Dockerfile"
+        assert edge["tags"] == ["registry.example.com:5000/team/edge:7"] and edge["push"] is True
+        assert edge["builder"] == images["base-image"]["builder"] and edge["exec"] == images["base-image"]["exec"]
+        (container,) = edge_mocks.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"]
+        assert container["image"].startswith("registry.example.com:5000/team/edge:7@sha256:")
+
+    return _done(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_the_cookie_key_is_generated_once_per_stack_and_reaches_the_pods_only_as_a_secret(
+        edge_mocks: EdgeMocks) -> Any:
+    graph = _edge_graph(entry=EDGE)
+
+    def check(_: Any) -> None:
+        generated = [r for r in edge_mocks.resources if r.typ == DYNAMIC and r.name == "edge-cookie-key"]
+        assert len(generated) == 1 and generated[0].inputs["length"] == 32
+        assert generated[0].inputs.get("value") is None  # an output only: never in an input, a diff or a log
+        secrets = _by_name(edge_mocks, SECRET)
+        cookie = secrets["wso2is-edge-cookie"]
+        assert rpc.is_rpc_secret(cookie["stringData"]), "the cookie key was sent in plain text"
+        assert rpc.unwrap_rpc_secret(cookie["stringData"]) == {"cookie_secret": COOKIE_KEY}
+        (container,) = edge_mocks.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]["containers"]
+        assert container["env"] == [{"name": "EDGE_COOKIE_SECRET", "valueFrom": {"secretKeyRef": {
+            "name": "wso2is-edge-cookie", "key": "cookie_secret"}}}]
+        assert "command" not in container  # not the per-pod key of an edge without a secret
+        assert COOKIE_KEY not in str(edge_mocks.one(CONFIG_MAP).inputs)
+
+    return _done(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_edge_settings_reach_the_proxy_addresses_replicas_backend_ca_and_port_offset(edge_mocks: EdgeMocks) -> Any:
+    graph = _edge_graph(entry={**EDGE, "backend_hostname": "wso2is", "edge": {
+        "external_ips": ["192.0.2.10", "192.0.2.11"], "replicas": 3, "backend_ca_secret_name": "members-ca"}},
+        port_offset=1)
+
+    def check(_: Any) -> None:
+        services = _by_name(edge_mocks, SERVICE)
+        assert services["wso2is-edge"]["spec"]["externalIPs"] == ["192.0.2.10", "192.0.2.11"]
+        deployment = edge_mocks.one(DEPLOYMENT).inputs
+        assert deployment["spec"]["replicas"] == 3
+        assert {"name": "backend-ca", "secret": {"secretName": "members-ca"}} in \
+            deployment["spec"]["template"]["spec"]["volumes"]
+        caddyfile = edge_mocks.one(CONFIG_MAP).inputs["data"]["Caddyfile"]
+        assert "tls_trust_pool file /etc/edge/backend-ca/ca.crt" in caddyfile and "tls_server_name wso2is" in caddyfile
+        assert "tls_insecure_skip_verify" not in caddyfile
+        # The edge dials the members' pod IPs: the port they really listen on (9443 + offset), not the Service's.
+        assert "port 9444" in caddyfile
+        assert services["wso2is-members"]["spec"]["ports"][0]["targetPort"] == "https"
+
+    return _done(graph).apply(check)
+
+
+@pulumi.runtime.test
+def test_without_an_edge_entry_there_is_no_cookie_key_and_no_edge_image(mocks: Mocks) -> Any:
+    graph = build(entry=INGRESS)
+
+    def check(_: Any) -> None:
+        assert not [r for r in mocks.resources if r.name == "edge-cookie-key" or r.typ == DEPLOYMENT]
+        assert {r.name for r in mocks.resources if r.typ == IMAGE} == {"base-image", "default-image"}
+
+    return _done(graph).apply(check)
+
+
+def test_the_cookie_key_provider_draws_a_new_key_and_keeps_it_until_its_length_changes() -> None:
+    from components.generated_secret import _Provider
+
+    provider = _Provider()
+    made, other = provider.create({"length": 32}), provider.create({"length": 32})
+    outs = made.outs or {}
+    assert len(outs["value"]) == 64 and int(outs["value"], 16) >= 0
+    assert outs["value"] != (other.outs or {})["value"]
+    assert made.id not in outs["value"]  # the id gives nothing of the key away
+    assert provider.diff(made.id, outs, {"length": 32, "value": None}).changes is False
+    longer = provider.diff(made.id, outs, {"length": 48, "value": None})
+    assert longer.changes is True and longer.replaces == ["length"]
+
+
+def _fake_caddy(monkeypatch: pytest.MonkeyPatch, cache: Path) -> None:
+    binary = cache / "caddy-2.11.9" / "bin" / "caddy"
+    binary.parent.mkdir(parents=True)
+    binary.write_bytes(b"\x7fELF not really caddy")
+    monkeypatch.setenv("WSO2K8S_CACHE", str(cache))
+
+
+def _synthetic(**config: Any) -> Any:
+    return stack_settings(stack="t", pack={"source": "synthetic"}, keystore_password="wso2carbon", **config)
+
+
+def test_prepare_writes_the_edge_context_only_when_a_profile_uses_the_edge(monkeypatch: pytest.MonkeyPatch,
+                                                                            tmp_path: Path) -> None:
+    _fake_caddy(monkeypatch, tmp_path / "cache")
+    with_edge = prepare(_synthetic(entry=EDGE), PROJECT_DIR, tmp_path / "edge")
+    assert with_edge.edge_context == tmp_path / "edge" / "t" / "edge-image"
+    dockerfile = (with_edge.edge_context / "Dockerfile").read_text()
+    assert "FROM local/debian:bookworm" in dockerfile and "USER 65532:65532" in dockerfile  # base_image.os_image
+    assert (with_edge.edge_context / "caddy").read_bytes() == b"\x7fELF not really caddy"
+    without = prepare(_synthetic(entry=INGRESS), PROJECT_DIR, tmp_path / "ingress")
+    assert without.edge_context is None and not (tmp_path / "ingress" / "t" / "edge-image").exists()
+
+
+def test_an_edge_entry_without_the_caddy_binary_is_refused_before_any_context(monkeypatch: pytest.MonkeyPatch,
+                                                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("WSO2K8S_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(SettingsError) as raised:
-        deploy(PROJECT_DIR, "unit", values, {"admin_password", "keystore_password"}, build_dir=tmp_path / "b")
-    assert "entry.kind (Pulumi.unit.yaml): is 'edge' but the edge proxy is not wired into stacks yet" in str(
-        raised.value)
-    assert mocks.resources == [] and not (tmp_path / "b").exists()
+        prepare(_synthetic(entry=EDGE), PROJECT_DIR, tmp_path / "b")
+    text = str(raised.value)
+    assert "entry.kind (Pulumi.t.yaml): is 'edge' but the edge proxy's binary" in text
+    assert "Fix: run `bash tools/caddy/build.sh`" in text
+    assert not list((tmp_path / "b").rglob("Dockerfile"))  # checked before any build context was written
+
+
+def test_two_profiles_cannot_share_an_edge_address() -> None:
+    profiles = ["api-key-manager", "api-publisher", "api-store", "gateway-manager", "gateway-worker"]
+    am = {"product": "wso2am", "version": "1.10.0", "profiles": profiles}
+    with pytest.raises(SettingsError) as raised:
+        stack_settings(**am, entry={**EDGE, "edge": {"external_ips": ["192.0.2.1", "192.0.2.2"]}})
+    text = str(raised.value)
+    assert "wso2-kubernetes:entry.edge.external_ips (Pulumi.unit.yaml): '192.0.2.1' is the edge address of " \
+        "profiles api-key-manager and api-publisher" in text and "'192.0.2.2' is the edge address" in text
+    assert "wso2-kubernetes:profile_overrides.api-publisher.entry.edge.external_ips" in text
+    apart = stack_settings(**am, entry=EDGE, profile_overrides={p: {"entry": {
+        "host": f"{p}.example.com", "edge": {"external_ips": [f"192.0.2.{i}"]}}} for i, p in enumerate(profiles[1:])})
+    assert [s.entry.edge.external_ips for s in apart.profiles] == [
+        ["10.245.0.1"], ["192.0.2.0"], ["192.0.2.1"], ["192.0.2.2"], ["192.0.2.3"]]

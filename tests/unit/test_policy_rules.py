@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+import pulumi
 import pytest
 
 from components.carbon_cluster import pod_spec_dict
@@ -186,3 +187,31 @@ def test_an_autoscaled_workload_is_judged_by_its_minimum() -> None:
     assert rules.min_replicas(RC, props) == []
     props["metadata"]["annotations"]["wso2k8s.io/autoscaler-min-replicas"] = "1"
     assert "runs 1 replica(s), fewer than 2" in rules.min_replicas(RC, props)[0]
+
+
+@pulumi.runtime.test
+def test_an_edge_stack_as_the_program_makes_it_passes_every_rule() -> Any:
+    """Two members behind the edge (entry.kind edge): the edge's cookie is their stickiness, the edge's own pods
+    keep no session, and its container has requests and limits like the members'."""
+    from tests.unit.test_entry import EDGE, EdgeMocks, _done, _edge_graph
+
+    mocks = EdgeMocks()
+    pulumi.runtime.set_mocks(mocks, project="wso2-kubernetes", stack="unit", preview=False)
+    graph = _edge_graph(entry=EDGE, workload={"replicas": 2})
+
+    def check(_: Any) -> None:
+        stack = [Resource(r.typ, r.name, r.inputs) for r in mocks.resources]
+        assert {r.type for r in stack} >= {rules.CONFIG_MAP, "kubernetes:apps/v1:Deployment", RC}
+        for r in stack:
+            assert rules.images_pinned(r.type, r.props) == [], r.name
+            assert rules.resources_set(r.type, r.props) == [], r.name
+            assert rules.min_replicas(r.type, r.props) == [], r.name
+        assert rules.sticky_sessions(stack) == []
+        # without the edge's cookie, nothing keeps a client on its member: both members' Services are named
+        plain = [r if r.type != rules.CONFIG_MAP else Resource(r.type, r.name, {**r.props, "data": {
+            "Caddyfile": r.props["data"]["Caddyfile"].replace("lb_policy cookie", "lb_policy round_robin")}})
+            for r in stack]
+        flagged = sorted(svc.props["metadata"]["name"] for svc, _ in rules.sticky_sessions(plain))
+        assert "wso2is" in flagged and "wso2is-members" in flagged and "wso2is-edge" in flagged
+
+    return _done(graph).apply(check)

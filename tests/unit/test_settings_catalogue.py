@@ -559,6 +559,39 @@ CASES += [
     Case("a cookie name with a space", {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True},
                                                   "cookie_name": "my route"}},
          "wso2-kubernetes:entry.cookie_name", "Pulumi.unit.yaml", "'my route' is not a valid value"),
+    Case("the entry's cookie named like the members' session",
+         {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True}, "cookie_name": "JSESSIONID"}},
+         "wso2-kubernetes:entry.cookie_name", "Pulumi.unit.yaml", "the members' own session cookie"),
+    Case("entry host with an empty label", {"entry": {"kind": "ingress", "host": "is..example.com",
+                                                      "tls": {"generate": True}}},
+         "wso2-kubernetes:entry.host", "Pulumi.unit.yaml", "is not a DNS name"),
+]
+
+# kind edge: the program's own proxy listens on the nodes' 443 (entry.edge.external_ips)
+EDGE = {"kind": "edge", "host": HOST, "tls": {"generate": True}}
+CASES += [
+    Case("edge entry without a certificate", {"entry": {"kind": "edge", "host": HOST}},
+         "wso2-kubernetes:entry.kind", "Pulumi.unit.yaml", "entry.tls gives no certificate"),
+    Case("edge address that is no address", {"entry": {**EDGE, "edge": {"external_ips": ["10.245.0"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[0]", "Pulumi.unit.yaml", "'10.245.0' is not an IP address"),
+    Case("edge address a host name", {"entry": {**EDGE, "edge": {"external_ips": ["10.245.0.1", "node-1"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[1]", "Pulumi.unit.yaml", "'node-1' is not an IP address"),
+    Case("edge address in IPv6", {"entry": {**EDGE, "edge": {"external_ips": ["fd00::1"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[0]", "Pulumi.unit.yaml", "takes IPv4 node addresses only"),
+    Case("edge address on loopback", {"entry": {**EDGE, "edge": {"external_ips": ["127.0.0.1"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[0]", "Pulumi.unit.yaml", "is not a node's address"),
+    Case("edge address unspecified", {"entry": {**EDGE, "edge": {"external_ips": ["0.0.0.0"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[0]", "Pulumi.unit.yaml", "is not a node's address"),
+    Case("edge address twice", {"entry": {**EDGE, "edge": {"external_ips": ["10.245.0.1", "10.245.0.1"]}}},
+         "wso2-kubernetes:entry.edge.external_ips[1]", "Pulumi.unit.yaml", "is listed twice"),
+    Case("edge addresses not a list", {"entry": {**EDGE, "edge": {"external_ips": "10.245.0.1"}}},
+         "wso2-kubernetes:entry.edge.external_ips", "Pulumi.unit.yaml", "'10.245.0.1' is not a list"),
+    Case("edge with no pod", {"entry": {**EDGE, "edge": {"replicas": 0}}},
+         "wso2-kubernetes:entry.edge.replicas", "Pulumi.unit.yaml", "0 is out of range"),
+    Case("edge image tag with a colon", {"entry": {**EDGE, "edge": {"image": {"tag": "v1:2"}}}},
+         "wso2-kubernetes:entry.edge.image.tag", "Pulumi.unit.yaml", "'v1:2' is not a valid value"),
+    Case("edge setting misspelt", {"entry": {**EDGE, "edge": {"external_ip": ["10.245.0.1"]}}},
+         "wso2-kubernetes:entry.edge.external_ip", "Pulumi.unit.yaml", "Did you mean 'external_ips'?"),
 ]
 
 # availability controls (wso2k8s/settings/availability.py): what the API server, the scheduler or the disruption

@@ -20,7 +20,7 @@ from pydantic import ValidationError
 
 from .availability import availability_problems
 from .database_checks import database_problems
-from .entry_checks import entry_problems
+from .entry_checks import edge_address_problems, entry_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
 from .product_checks import product_problems, with_peers
@@ -152,6 +152,7 @@ def _load(project_dir: Path, stack: str, config: Mapping[str, Any], secret_keys:
         origins[profile] = {dotted(k): (layer.spell(dotted(k)), layer.name) for k, layer in merged.origin.items()}
     problems += _stack_checks(loaded, stack_layer)
     problems += product_problems(loaded, origins, stack_file)
+    problems += edge_address_problems(loaded, origins)
     loaded = with_peers(loaded)
     plain = {k for k in SECRET_KEYS if k in config and k not in secret_keys}
     plain |= {k for k in SECRET_KEYS if k in secret_keys and k in config and k not in secrets}  # refused above

@@ -324,6 +324,30 @@ class GatewayEntry(Strict):
         "HTTPRoute rules[].sessionPersistence by cookie (Gateway API experimental channel in v1.7.0)"))
 
 
+class EdgeImage(Strict):
+    name: ImageName = Field(default="wso2/edge", description=(
+        "the edge proxy's image (Caddy on base_image.os_image) in the stack's registry"))
+    tag: ImageTag = Field(default="1.0.0", description="its tag in the registry (pods run it by digest)")
+
+
+class EdgeEntry(Strict):
+    """kind edge: the program's own proxy (components/edge.py). Its TLS is entry.tls, its cookie entry.cookie_name;
+    the cookie's HMAC key is generated once per stack and kept, as a secret, in Pulumi's state."""
+
+    external_ips: list[str] = Field(default_factory=list, description=(
+        "node addresses (IPv4) whose 443 reaches the edge (its Service's externalIPs; the local cluster's "
+        "node: 10.245.0.1); [] where the cluster forbids external IPs (DenyServiceExternalIPs): then front "
+        "the edge's ClusterIP Service your own way"))
+    replicas: Annotated[int, Field(ge=1, le=10)] = Field(default=2, description=(
+        "edge pods; they share the stack's cookie key, so a session sticks whichever one it reaches (2: one "
+        "may be drained or rolled while the other serves)"))
+    image: EdgeImage = Field(default_factory=EdgeImage, description=(
+        "built from tools/caddy/build.sh's binary by `pulumi up`, pushed to registry.server"))
+    backend_ca_secret_name: ObjectName | None = Field(default=None, description=(
+        "a Secret with ca.crt that signed the members' certificate: the edge then verifies them (for "
+        "entry.backend_hostname); None: the hop is encrypted, not verified"))
+
+
 class Entry(Strict):
     """How users reach the console: the seed's NodePort (none), an Ingress, a Gateway API HTTPRoute, or the
     program's own edge proxy (a cluster without a controller). With an entry the Service is ClusterIP and
@@ -344,6 +368,8 @@ class Entry(Strict):
         "kind ingress: class and annotation dialect"))
     gateway: GatewayEntry = Field(default_factory=GatewayEntry, description=(
         "kind gateway: the Gateway the HTTPRoute attaches to"))
+    edge: EdgeEntry = Field(default_factory=EdgeEntry, description=(
+        "kind edge: the node addresses it listens on (443), its replicas and image"))
 
 
 SqlName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]  # safe in SQL and shell
