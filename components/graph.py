@@ -59,6 +59,11 @@ def labels_for(s: Settings, stack: str) -> dict[str, str]:
             "wso2k8s.io/profile": s.profile, "name": s.name}  # `name`: the seed's own label
 
 
+def image_repository(s: Settings) -> str:
+    """The profile's image repository: one per profile, the default profile's without a suffix."""
+    return s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}"
+
+
 def members_of(s: Settings) -> Members:
     """What CarbonCluster is told of a profile's settings (it never sees the settings object)."""
     w = s.workload
@@ -75,7 +80,7 @@ def members_of(s: Settings) -> Members:
         governing_service=w.statefulset.service_name or headless_service_name(s.name),
         pod_management_policy=w.statefulset.pod_management_policy, await_ready=w.await_ready,
         await_timeout_seconds=w.await_timeout_seconds,
-        image_name=f"{s.registry.server}/{s.product_image.name}:{s.product_image.tag}")
+        image_name=f"{s.registry.server}/{image_repository(s)}:{s.product_image.tag}")
 
 
 def _service_args(s: Settings, selector: dict[str, str], labels: dict[str, str]) -> CarbonServiceArgs:
@@ -151,8 +156,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
                                     depends_on=[namespace] if namespace is not None else [])
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
-        p.product_context, s.product_image.name if s.profile == "default" else f"{s.product_image.name}-{s.profile}",
-        s.product_image.tag, base, registry, s.image_build,
+        p.product_context, image_repository(s), s.product_image.tag, base, registry, s.image_build,
         confdiff.packed(confdiff.rendered_files(p.product_context))))
     k = s.clustering.kubernetes
     access = MembershipAccess(f"{s.profile}-membership", MembershipAccessArgs(
