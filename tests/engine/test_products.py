@@ -102,10 +102,10 @@ def _layers(ref: str) -> set[tuple[str, int]]:
     return {(layer["digest"], int(layer["size"])) for layer in manifest.get("layers", [])}
 
 
-def test_the_gateway_workers_api_manager_xml_names_the_key_managers_service(stack: ProjectStack) -> None:
+def test_the_gateway_worker_reaches_its_key_manager_where_api_manager_xml_says(stack: ProjectStack) -> None:
     """What each running profile read from its api-manager.xml (the server's own /wso2k8s/apim): the Services
-    the program created, never typed twice. (Whether the key manager then answers the worker over TLS there is
-    not asserted yet: on the cluster the worker's call did not get a 200; see the issue note.)"""
+    the program created, never typed twice; and the worker's calls there, over TLS checked against its truststore
+    (the stack's keystores), answered by the key manager."""
     worker = json.loads(_get(f"http://127.0.0.1:{stack.node_ports['gateway-worker/servlet-http']}/wso2k8s/apim")[2])
     assert worker["key_validator"]["url"] == KM_URL and worker["auth_manager"]["url"] == KM_URL
     publisher = json.loads(_get(f"http://127.0.0.1:{stack.node_ports['api-publisher/servlet-http']}"
@@ -114,7 +114,8 @@ def test_the_gateway_workers_api_manager_xml_names_the_key_managers_service(stac
     assert publisher["gateway_endpoint"]["url"] == ("http://wso2am-gateway-worker:8280,"
                                                     "https://wso2am-gateway-worker:8243")
     assert publisher["store"]["url"] == "https://wso2am-api-store:9443/store"
-    print(f"[apim] the worker's call to the key manager: {worker['key_validator'].get('status')}")
+    for call in ("key_validator", "auth_manager"):
+        assert (worker[call]["status"], worker[call]["server"]) == (200, "WSO2 API Manager 1.10.0"), worker[call]
 
 
 def test_gateway_manager_and_worker_are_one_cluster_domain(stack: ProjectStack) -> None:
