@@ -26,6 +26,7 @@ def _recover() -> ModuleType:
     spec = importlib.util.spec_from_file_location("recover", PROJECT_DIR / "tools/pulumi/recover.py")
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -140,17 +141,23 @@ def test_percentile_of_nothing_is_an_error() -> None:
 
 
 def _entry(ident: str, **extra: object) -> dict[str, object]:
+    namespace, _, name = ident.rpartition("/")
     return {"urn": "urn:pulumi:s::p::wso2k8s:kubernetes:CarbonCluster$kubernetes:core/v1:ReplicationController::rc",
-            "type": "kubernetes:core/v1:ReplicationController", "id": ident, **extra}
+            "type": "kubernetes:core/v1:ReplicationController", "id": ident,
+            "inputs": {"metadata": {"name": name, "namespace": namespace}}, **extra}
 
 
 def test_a_failed_rollout_is_rolled_back_to_the_serving_generation() -> None:
     deployment = {"resources": [{"urn": "urn:stack", "type": "pulumi:pulumi:Stack"},
                                 _entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb", initErrors=["timeout"])]}
-    assert recover.roll_back_failed_replacements(deployment) == [
-        "rc: ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes"]
-    old, new = deployment["resources"][1:]
-    assert "delete" not in old and new["delete"] is True and new["initErrors"] == ["timeout"]
+    failed = deployment["resources"][2]
+    rolled_back = recover.roll_back_failed_replacements(deployment)
+    assert [r.message for r in rolled_back] == ["rc: ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes"]
+    # the failed generation leaves the state (the caller deletes its object): the next up would otherwise create
+    # its replacement, same name, before deleting it, and adopt an object another field manager owns
+    assert [r.failed for r in rolled_back] == [failed]
+    assert deployment["resources"] == [{"urn": "urn:stack", "type": "pulumi:pulumi:Stack"}, _entry("ns/wso2is-aaa")]
+    assert recover.kubectl_target(failed) == ["replicationcontroller", "wso2is-bbb", "-n", "ns"]
 
 
 def test_a_ready_generation_that_never_formed_a_cluster_is_rolled_back_too() -> None:
@@ -158,13 +165,46 @@ def test_a_ready_generation_that_never_formed_a_cluster_is_rolled_back_too() -> 
             "outputs": {"workload": "wso2is-bbb", "failure": "the members did not form one Hazelcast cluster"}}
     deployment = {"resources": [_entry("ns/wso2is-aaa", delete=True),
                                 _entry("ns/wso2is-bbb", outputs={"metadata": {"name": "wso2is-bbb"}}), gate]}
-    assert recover.roll_back_failed_replacements(deployment) == [
+    assert [r.message for r in recover.roll_back_failed_replacements(deployment)] == [
         "rc: ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes"]
     gate["outputs"]["failure"] = None  # formed: a normal replace, left alone
     assert recover.roll_back_failed_replacements({"resources": [
         _entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb", outputs={"metadata": {"name": "wso2is-bbb"}}),
         gate]}) == []
 
+
+
+def test_recover_imports_the_rolled_back_state_before_deleting_the_failed_generation(tmp_path: Path) -> None:
+    """The order matters: were the object deleted first and the import to fail, the state would name an RC that is
+    gone as the stack's serving one."""
+    state = {"deployment": {"resources": [
+        {"type": "pulumi:providers:kubernetes", "id": "p", "inputs": {"kubeconfig": "/k/config"}},
+        _entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb", initErrors=["interrupted"])]}}
+    calls = tmp_path / "calls"
+    (tmp_path / "state.json").write_text(json.dumps(state))
+    fake_pulumi = tmp_path / "pulumi"
+    fake_pulumi.write_text(f"""#!/bin/sh
+echo "pulumi $*" >> {calls}
+[ "$1 $2" = "stack export" ] && cat {tmp_path}/state.json
+[ "$1 $2" = "stack import" ] && cp "$4" {tmp_path}/imported.json
+exit 0
+""")
+    (tmp_path / "kubectl").write_text(f'#!/bin/sh\necho "kubectl $*" >> {calls}\necho \'{{"items": []}}\'\n')
+    for tool in ("pulumi", "kubectl"):
+        (tmp_path / tool).chmod(0o755)
+    proc = subprocess.run([sys.executable, str(PROJECT_DIR / "tools/pulumi/recover.py"), str(tmp_path), "dev", "--",
+                           str(fake_pulumi)], capture_output=True, text=True,
+                          env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"})
+    assert proc.returncode == 0, proc.stderr
+    assert "ns/wso2is-aaa stays, ns/wso2is-bbb (never ready) goes" in proc.stderr
+    lines = calls.read_text().splitlines()
+    imported = next(i for i, line in enumerate(lines) if line.startswith("pulumi stack import"))
+    deleted = [i for i, line in enumerate(lines) if line.startswith("kubectl") and " delete " in line]
+    assert [lines[i] for i in deleted] == ["kubectl --kubeconfig=/k/config delete --ignore-not-found --wait=true "
+                                           "--timeout=120s replicationcontroller wso2is-bbb -n ns"]
+    assert deleted[0] > imported
+    kept = [r.get("id") for r in json.loads((tmp_path / "imported.json").read_text())["deployment"]["resources"]]
+    assert kept == ["p", "ns/wso2is-aaa"]
 
 @pytest.mark.parametrize("resources", [
     [_entry("ns/wso2is-aaa", delete=True), _entry("ns/wso2is-bbb")],  # the new one got ready: a normal replace

@@ -19,9 +19,11 @@ there is nothing to repair.
 3. Objects an update cancelled by Ctrl-C made but never recorded (no pending operation is left then; adopting
    them fails with the same field conflict): objects carrying one of the stack's instance labels, in its
    namespaces, that the state does not hold are deleted.
-4. A rollout that never got ready (roll_back_failed_replacements): the old generation becomes the stack's
-   resource again and the failed one is marked for deletion (`stack export`, edited, `stack import`), so the
-   next `up` does not delete the serving members first.
+4. A rollout that never got ready, or was cut by Ctrl-C (roll_back_failed_replacements): the old generation
+   becomes the stack's resource again and the failed one leaves the state (`stack export`, edited, `stack
+   import`) and then the cluster, so the next `up` does not delete the serving members first. Deleted here,
+   not marked for the next `up` to delete: that `up` creates the replacement (same content, same name) before
+   it deletes marked objects, and would adopt the failed one, owned by the interrupted run's field manager.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -116,13 +119,19 @@ def orphan_deletes(deployment: dict[str, Any]) -> list[list[str]]:
     return commands
 
 
-def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
-    """After a rollout whose new generation never became ready (`pulumi up` failed waiting for it), the state
-    holds the new object (with init errors) as the resource and the old, still serving one marked for deletion;
-    the next `up` deletes marked resources first, so it would take the serving members down before anything
-    else. Swap the marks, in place: the old object is the resource again and the failed one is deleted by the
-    next `up` (which then rolls forward from the old one, or finds nothing to change). Only for Kubernetes
-    objects with different IDs (deleting the failed one must not delete the old one). What changed, per URN."""
+@dataclass(frozen=True)
+class RolledBack:
+    message: str  # what changed, for the log
+    failed: dict[str, Any]  # the failed generation's state entry, now out of the state: deleted from the cluster
+
+
+def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[RolledBack]:
+    """After a rollout whose new generation never became ready (`pulumi up` failed waiting for it, or Ctrl-C
+    cut it), the state holds the new object (with init errors) as the resource and the old, still serving one
+    marked for deletion; the next `up` deletes marked resources first, so it would take the serving members down
+    before anything else. In place: the old object is the resource again and the failed one's entry is removed
+    (the caller deletes its object once the state is imported). Only for Kubernetes objects with different IDs
+    (deleting the failed one must not delete the old one)."""
     resources = deployment.get("resources") or []
     # ... or whose members became ready but never formed one cluster: the FormationGate (components/formation.py)
     # recorded a failure for that workload; it is no better to keep than one that never got ready
@@ -131,7 +140,7 @@ def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
     by_urn: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         by_urn.setdefault(resource.get("urn", ""), []).append(resource)
-    changed = []
+    rolled_back = []
     for urn, entries in by_urn.items():
         marked = [r for r in entries if r.get("delete")]
         live = [r for r in entries if not r.get("delete")]
@@ -144,9 +153,10 @@ def roll_back_failed_replacements(deployment: dict[str, Any]) -> list[str]:
         if not old.get("id") or old.get("id") == new.get("id"):
             continue
         old.pop("delete")
-        new["delete"] = True
-        changed.append(f"{urn.rsplit('::', 1)[-1]}: {old['id']} stays, {new.get('id')} (never ready) goes")
-    return changed
+        resources.remove(new)
+        rolled_back.append(RolledBack(
+            f"{urn.rsplit('::', 1)[-1]}: {old['id']} stays, {new.get('id')} (never ready) goes", new))
+    return rolled_back
 
 
 KINDS = ("replicationcontroller,deployment,service,secret,serviceaccount,role.rbac.authorization.k8s.io,"
@@ -224,15 +234,25 @@ def main(argv: list[str]) -> int:
         export = subprocess.run([*pulumi, "stack", "export"], capture_output=True, text=True, check=True)
     state = json.loads(export.stdout)
     delete_unrecorded(state.get("deployment", {}), quiet)
-    changed = roll_back_failed_replacements(state.get("deployment", {}))
-    if changed:
-        print("wso2-kubernetes: the last rollout never got ready; keeping the generation that serves:",
-              *changed, sep="\n  ", file=sys.stderr)
-        with tempfile.NamedTemporaryFile("w", suffix=".json") as edited:
-            json.dump(state, edited)
-            edited.flush()
-            return subprocess.run([*pulumi, "stack", "import", "--file", edited.name], check=False,
-                                  **quiet).returncode
+    deployment = state.get("deployment", {})
+    rolled_back = roll_back_failed_replacements(deployment)
+    if not rolled_back:
+        return 0
+    print("wso2-kubernetes: the last rollout never got ready; keeping the generation that serves:",
+          *(r.message for r in rolled_back), sep="\n  ", file=sys.stderr)
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as edited:
+        json.dump(state, edited)
+        edited.flush()
+        imported = subprocess.run([*pulumi, "stack", "import", "--file", edited.name], check=False, **quiet)
+    if imported.returncode != 0:
+        return int(imported.returncode)
+    # out of the state now: if this delete fails, the next recover finds it unrecorded (delete_unrecorded)
+    kubeconfig = kubeconfig_of(deployment)
+    for failed in (r.failed for r in rolled_back):
+        target = kubectl_target(failed)
+        if target:
+            subprocess.run(["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else []), "delete",
+                            "--ignore-not-found", "--wait=true", "--timeout=120s", *target], check=False, **quiet)
     return 0
 
 
