@@ -4,9 +4,9 @@ values through benchmarks/bare. Holds /tmp/engine-tests.lock throughout (minutes
 
     .venv/bin/python benchmarks/overhead.py        → build/benchmarks/overhead.json (benchmarks/run.py prints it)
 
-BENCH_REPEATS (5) repeats of each preview / no-change up. The load is a fixed number of requests at a fixed
-rate (paced, 8 threads), each a fresh TLS connection to the console through the Service's node port: idle,
-while the member the client is sticky to is deleted, and during a rollout of a rendered setting.
+BENCH_REPEATS (5) repeats of each preview / no-change up. The load (benchmarks/load.py), each request a fresh
+TLS connection to the console through the Service's node port: idle, while the member the client is sticky to
+is deleted, and during a rollout of a rendered setting. The same through the edge: benchmarks/entry.py.
 """
 
 from __future__ import annotations
@@ -18,23 +18,21 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from benchmarks.stats import Repeats, percentile  # noqa: E402
+from benchmarks.load import RATE, paced_load  # noqa: E402
+from benchmarks.stats import Repeats  # noqa: E402
 from tests.engine.conftest import _exports, http_get  # noqa: E402
 from tests.engine.stack import ProjectStack, kubectl, wait_until  # noqa: E402
 from tests.reliability.common import admin_password, console, engine_lock, make_stack, pods, ready_pods  # noqa: E402
 
 REPEATS = int(os.environ.get("BENCH_REPEATS", "5"))
-RATE = 20.0  # requests per second
 OUT = PROJECT_DIR / "build/benchmarks/overhead.json"
 
 
@@ -46,46 +44,6 @@ def timed(action: Callable[[], object]) -> float:
 
 def members_seen(stack: ProjectStack) -> int:
     return len(json.loads(http_get(console(stack) + "/cluster/members", timeout=5)[1])["members"])
-
-
-def paced_load(url: str, count: int, event: Callable[[], object] | None = None) -> dict[str, Any]:
-    """`count` GETs at RATE per second; `event` runs in a thread from the 2nd second. Latencies of the
-    answered ones, failures, and when the event ended (seconds after the load's start)."""
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    ended: list[float] = []
-
-    def one() -> None:
-        started = time.monotonic()
-        try:
-            status, _ = http_get(url, timeout=10)
-            ok = status == 200
-        except OSError as err:
-            ok, status = False, repr(err)  # type: ignore[assignment]
-        with lock:
-            (latencies.append(time.monotonic() - started) if ok else failures.append(str(status)))
-
-    t0 = time.monotonic()
-
-    def run_event() -> None:
-        time.sleep(2)
-        assert event
-        event()
-        ended.append(time.monotonic() - t0)
-
-    runner = threading.Thread(target=run_event) if event else None
-    if runner:
-        runner.start()
-    with ThreadPoolExecutor(8) as pool:
-        for i in range(count):
-            time.sleep(max(0.0, t0 + i / RATE - time.monotonic()))
-            pool.submit(one)
-    if runner:
-        runner.join()
-    return {"requests": count, "failed": len(failures), "failures": failures[:5],
-            "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000,
-            "load_s": time.monotonic() - t0, "event_ended_s": ended[0] if ended else None}
 
 
 def repeat(stack_dir: Path, env: dict[str, str], *args: str) -> Repeats:
@@ -138,7 +96,11 @@ def main() -> None:
                                "up → cluster formed (2 of 2 seen) s": up_s + console_s + formed_s}
             results["ours"] = {"preview": repeat(stack.dir, pulumi_env, "preview").values,
                                "up (no change)": repeat(stack.dir, pulumi_env, "up", "--yes", "--skip-preview").values}
-            results["load idle"] = paced_load(console(stack) + "/carbon/", int(RATE * 30))
+
+            def get_console() -> int:
+                return http_get(console(stack) + "/carbon/", timeout=10)[0]
+
+            results["load idle"] = paced_load(get_console, int(RATE * 30))
 
             def kill_sticky() -> None:
                 sticky = json.loads(http_get(console(stack) + "/cluster/members")[1])["self"]
@@ -148,7 +110,7 @@ def main() -> None:
                     lambda: victim not in {p["metadata"]["name"] for p in pods(env, namespace)}
                     and len(ready_pods(env, namespace)) == 2 and members_seen(stack) == 2, 300, "member back")
 
-            results["load pod kill"] = paced_load(console(stack) + "/carbon/", int(RATE * 40), kill_sticky)
+            results["load pod kill"] = paced_load(get_console, int(RATE * 40), kill_sticky)
 
             def rollout() -> None:
                 stack.set_config("clustering", {"domain": f"bench.{run}.domain"})
@@ -159,7 +121,7 @@ def main() -> None:
                                     "new members serving")
                 results["life"]["rollout of a rendered setting → all new members serving s"] = seconds + settle
 
-            results["load rollout"] = paced_load(console(stack) + "/carbon/", int(RATE * 120), rollout)
+            results["load rollout"] = paced_load(get_console, int(RATE * 120), rollout)
             objects = kubernetes_objects(stack)
             stack.pulumi("destroy", "--yes", "--skip-preview")
             wait_until(lambda: kubectl(env, "get", "ns", namespace, check=False).returncode != 0, 180, "ns gone")

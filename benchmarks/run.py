@@ -6,7 +6,9 @@ build/benchmarks/ as Markdown. Not a test: nothing here asserts a time.
 
 images.py: product image vs its floor, cold vs config-only rebuild. overhead.py: preview / no-change up vs a bare
 pulumi-kubernetes program with the same objects, cluster life, a paced load during a pod kill and a rollout.
-growth.py: evaluation and preview for 1, 10, 50 profiles (and benchmarks/growth.png).
+growth.py: evaluation and preview for 1, 10, 50 profiles (and benchmarks/growth.png). entry.py: TLS handshake +
+first byte through the edge vs a node port, the paced load through the edge during a pod kill and a keystore
+rollout.
 """
 
 from __future__ import annotations
@@ -23,12 +25,35 @@ sys.path.insert(0, str(PROJECT_DIR))
 from benchmarks.stats import Repeats, ratio  # noqa: E402
 
 RESULTS = PROJECT_DIR / "build/benchmarks"
-PARTS = ("images", "overhead", "growth")
+PARTS = ("images", "overhead", "growth", "entry")
 
 
 def load(name: str) -> dict[str, Any] | None:
     path = RESULTS / f"{name}.json"
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def load_row(name: str, load_: dict[str, Any], rate: float, idle_p99: float) -> tuple[str, str]:
+    event = f"; event ended at {load_['event_ended_s']:.0f} s" if load_.get("event_ended_s") else ""
+    return (f"{name}: {load_['requests']} requests at {rate:.0f}/s",
+            f"{load_['failed']} failed; p50 {load_['p50_ms']:.0f} ms, p99 {load_['p99_ms']:.0f} ms "
+            f"({load_['p99_ms'] / idle_p99:.2f}× idle p99){event}")
+
+
+def entry_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
+    node, edge = r["first byte node port"], r["first byte edge"]
+    rows = [("machine (entry)", r["machine"]),
+            (f"TLS handshake + first byte, fresh connection ({edge['count']} each): through the edge / straight "
+             "to the node port", f"p50 {edge['p50_ms']:.0f} ms / {node['p50_ms']:.0f} ms = "
+             f"**{edge['p50_ms'] / node['p50_ms']:.2f}×**; p90 {edge['p90_ms']:.0f} / {node['p90_ms']:.0f} ms"),
+            ("moving the stack to the edge (`pulumi up`: edge image built and pushed, Service to ClusterIP)",
+             f"{r['up to the edge s']:.1f} s")]
+    idle = r["edge load idle"]["p99_ms"]
+    for case in ("edge load idle", "edge load pod kill (sticky client)", "edge load keystore rollout"):
+        rows.append(load_row(case, r[case], r["rate_rps"], idle))
+    rows += [(what, f"{r[what]:.1f} s") for what in ("pod kill → member back (2 ready) s",
+                                                     "keystore rollout → all new members serving s") if what in r]
+    return rows
 
 
 def overhead_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
@@ -40,11 +65,7 @@ def overhead_rows(r: dict[str, Any]) -> list[tuple[str, str]]:
     rows += [(f"cluster life: {k}", f"{v:.1f} s") for k, v in r["life"].items()]
     idle = r["load idle"]["p99_ms"]
     for case in ("load idle", "load pod kill", "load rollout"):
-        load_ = r[case]
-        event = f"; event ended at {load_['event_ended_s']:.0f} s" if load_.get("event_ended_s") else ""
-        rows.append((f"{case}: {load_['requests']} requests at {r['rate_rps']:.0f}/s",
-                     f"{load_['failed']} failed; p50 {load_['p50_ms']:.0f} ms, p99 {load_['p99_ms']:.0f} ms "
-                     f"({load_['p99_ms'] / idle:.2f}× idle p99){event}"))
+        rows.append(load_row(case, r[case], r["rate_rps"], idle))
     return rows
 
 
@@ -78,7 +99,8 @@ def main(argv: list[str]) -> int:
     for part in argv:
         subprocess.run([sys.executable, str(PROJECT_DIR / "benchmarks" / f"{part}.py")], check=True)
     print("| what | measured |\n|---|---|")
-    for name, rows in (("images", images_rows), ("overhead", overhead_rows), ("growth", growth_rows)):
+    for name, rows in (("images", images_rows), ("overhead", overhead_rows), ("growth", growth_rows),
+                       ("entry", entry_rows)):
         result = load(name)
         if result is None:
             print(f"| {name} | not measured yet (`benchmarks/run.py {name}`) |")

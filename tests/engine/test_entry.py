@@ -16,6 +16,7 @@ import secrets
 import socket
 import ssl
 import subprocess
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -257,6 +258,52 @@ def test_the_edge_cookie_key_is_the_stacks_only_encrypted_and_a_second_up_change
     steps = [s for s in stack.preview_steps() if s.get("op") not in ("same", None)]
     assert steps == [], [(s["op"], s.get("urn")) for s in steps]  # not a new key, image or certificate
 
+
+
+def test_a_keystore_change_rolls_the_members_behind_the_edge_without_failed_requests(edge: Edge) -> None:
+    """What users of the entry see of a key rotation: a new generated key pair rolls both members (new RC) while
+    new clients and one sticky client call through the edge the whole time; none of their requests fails and the
+    sticky one is moved to a member of the new generation when its own goes."""
+    stack = edge.stack
+    old_rcs = {r["metadata"]["name"] for r in kube_json(stack.env, "get", "rc", "-n", NAMESPACE)["items"]}
+    _, _, cookies = _https(edge, "/carbon/")
+    sticky = next(c.split(";", 1)[0] for c in cookies if c.startswith(f"{COOKIE}="))
+    counts: Counter[str] = Counter()
+    failures: list[str] = []
+    done = threading.Event()
+
+    def load(cookie: str | None, name: str) -> None:
+        while not done.is_set():
+            try:
+                status = _https(edge, "/carbon/admin/login.jsp", cookie)[0]
+                counts[f"{name} {'ok' if status == 200 else 'failed'}"] += 1
+                if status != 200:
+                    failures.append(f"{name}: HTTP {status}")
+            except OSError as e:
+                counts[f"{name} failed"] += 1
+                failures.append(f"{name}: {e}")
+            time.sleep(0.1)
+
+    workers = [threading.Thread(target=load, args=(None, "new clients")),
+               threading.Thread(target=load, args=(sticky, "sticky client"))]
+    for worker in workers:
+        worker.start()
+    stack.set_config("keystores", {"validity_days": 400})  # replaces the generated key pair: the members roll
+    try:
+        seconds, changes = stack.up()
+    finally:
+        done.set()
+        for worker in workers:
+            worker.join()
+    new_rcs = {r["metadata"]["name"] for r in kube_json(stack.env, "get", "rc", "-n", NAMESPACE)["items"]}
+    print(f"\n[entry] keystore rollout behind the edge: {seconds:.1f}s, {changes}; requests {dict(counts)}")
+    assert new_rcs and not new_rcs & old_rcs, (old_rcs, new_rcs)  # a new generation of members
+    assert counts["new clients ok"] > 0 and counts["sticky client ok"] > 0, counts
+    assert failures == [], failures[:10]
+    new_members = {p["status"].get("podIP") for p in kube_json(stack.env, "get", "pods", "-n", NAMESPACE, "-l",
+                                                                "name=wso2is")["items"]
+                   if p["metadata"]["name"].rsplit("-", 1)[0] in new_rcs}
+    assert _https(edge, "/carbon/", sticky)[1]["x-synthetic-member"] in new_members
 
 def test_destroy_removes_the_entry(stack: ProjectStack) -> None:
     stack.pulumi("destroy", "--yes", "--skip-preview")

@@ -51,3 +51,24 @@ def test_the_table_rows_carry_the_ratios() -> None:
         "0 failed; p50 20 ms, p99 100 ms (2.00× idle p99); event ended at 14 s")
     assert rows["load rollout: 600 requests at 20/s"].startswith("2 failed; p50 20 ms, p99 75 ms (1.50× idle p99)")
     assert rows["cluster life: up → console answering s"] == "30.0 s"
+
+
+def test_the_entry_rows_compare_the_edge_with_the_node_port() -> None:
+    from benchmarks.run import entry_rows
+
+    load = {"requests": 600, "failed": 0, "p50_ms": 30.0, "event_ended_s": None}
+    rows = dict(entry_rows({
+        "machine": "m", "rate_rps": 20.0, "up to the edge s": 41.26,
+        "first byte node port": {"p50_ms": 40.0, "p90_ms": 60.0, "count": 60},
+        "first byte edge": {"p50_ms": 50.0, "p90_ms": 90.0, "count": 60},
+        "edge load idle": {**load, "p99_ms": 80.0},
+        "edge load pod kill (sticky client)": {**load, "p99_ms": 160.0, "event_ended_s": 9.6},
+        "edge load keystore rollout": {**load, "failed": 3, "p99_ms": 120.0},
+        "keystore rollout → all new members serving s": 52.04}))
+    assert rows["TLS handshake + first byte, fresh connection (60 each): through the edge / straight to the node "
+                "port"] == "p50 50 ms / 40 ms = **1.25×**; p90 90 / 60 ms"
+    assert rows["edge load pod kill (sticky client): 600 requests at 20/s"] == (
+        "0 failed; p50 30 ms, p99 160 ms (2.00× idle p99); event ended at 10 s")
+    assert rows["edge load keystore rollout: 600 requests at 20/s"].startswith("3 failed;")
+    assert rows["keystore rollout → all new members serving s"] == "52.0 s"
+    assert "pod kill → member back (2 ready) s" not in rows  # not measured: no row
