@@ -19,6 +19,7 @@ import urllib.request
 from typing import Any
 
 LOG_LINES = 5
+LOG_TAIL = 400  # read back that far for the last ERROR line
 
 
 def _kubectl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -51,7 +52,12 @@ def explain_pod(pod: dict[str, Any], log: str) -> str | None:
         reason = conditions.get("PodScheduled", {}).get("message") or pod.get("status", {}).get("phase", "?")
         return f"pod {name} (of {owner}): not started: {reason}"
     lines = [f"pod {name} (of {owner}): container {s['name']}: {_state(s)}" for s in statuses]
-    tail = [line for line in log.splitlines() if line.strip()][-LOG_LINES:]
+    logged = [line for line in log.splitlines() if line.strip()]
+    tail = logged[-LOG_LINES:]
+    errors = [line for line in logged if " ERROR " in line]  # Carbon's level, as its log4j layout spells it
+    if errors and errors[-1] not in tail:  # a running member that is not ready said why once, then went on
+        lines.append("  its last error:")
+        lines.append(f"    {errors[-1]}")
     if tail:
         lines.append("  its log ends with:")
         lines += [f"    {line}" for line in tail]
@@ -68,9 +74,9 @@ def diagnose(namespace: str) -> list[str]:
         if pod["metadata"].get("deletionTimestamp"):
             continue
         name = pod["metadata"]["name"]
-        log = _kubectl("logs", "-n", namespace, name, "--previous", f"--tail={LOG_LINES * 4}")
+        log = _kubectl("logs", "-n", namespace, name, "--previous", f"--tail={LOG_TAIL}")
         if log.returncode != 0:  # no previous run (still starting, or never started)
-            log = _kubectl("logs", "-n", namespace, name, f"--tail={LOG_LINES * 4}")
+            log = _kubectl("logs", "-n", namespace, name, f"--tail={LOG_TAIL}")
         text = explain_pod(pod, log.stdout if log.returncode == 0 else "")
         if text:
             found.append(text)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import secrets
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +19,10 @@ from typing import Any
 
 import pytest
 
+from tests.engine.conftest import PROJECT_DIR
 from tests.engine.isolation import free_node_ports
 from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
+from tests.reliability.common import recover
 
 NAMESPACE = f"wso2k8s-test-db-{secrets.token_hex(4)}"
 ADMIN_PASSWORD = f"Adm1n-{secrets.token_hex(4)}"
@@ -189,3 +193,47 @@ def test_with_the_database_down_members_go_unready_and_recover(stack: ProjectSta
     restarts = [c["restartCount"] for p in _pods(env, MEMBERS) for c in p["status"]["containerStatuses"]]
     assert restarts == [0, 0], restarts  # liveness is a TCP check while the database is enabled
     assert "wso2k8s-db: Datasource WSO2_CARBON_DB is reachable" in kubectl(env, "logs", "-n", NAMESPACE, a).stdout
+
+
+def test_the_database_down_during_an_up_fails_clearly_and_the_next_up_converges(stack: ProjectStack) -> None:
+    """Issue 14's dependency down during an `up`: a rollout (a rendered setting changed) while the database is
+    stopped. The new members cannot get ready; `up` fails within the stack's await timeout, and the diagnosis
+    tools/up.sh prints names the datasource; with the database back, recover.py (tools/up.sh runs it) and the
+    next `up` converge on the new generation, with the data kept."""
+    env = stack.env
+    a, _ = _members(env)
+    user = f"u{secrets.token_hex(3)}"
+    assert _add_user(env, a, user) == 201
+    old_rcs = {r["metadata"]["name"] for r in kube_json(env, "get", "rc", "-n", NAMESPACE)["items"]}
+    kubectl(env, "scale", "statefulset", "wso2is-db", "-n", NAMESPACE, "--replicas=0")
+    wait_until(lambda: not _pods(env, DATABASE), 120, "the database pod to go")
+    stack.set_config("workload", {"await_timeout_seconds": 40})
+    stack.set_config("clustering", {"domain": f"db.down.{secrets.token_hex(2)}"})
+    started = time.monotonic()
+    proc = stack.pulumi("up", "--yes", "--skip-preview", check=False, timeout=600)
+    failed_after = time.monotonic() - started
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "default-cluster-rc" in output, output[-3000:]
+    assert "Traceback" not in proc.stderr.replace("KeyboardInterrupt", ""), output[-3000:]
+    new_rcs = {r["metadata"]["name"] for r in kube_json(env, "get", "rc", "-n", NAMESPACE)["items"]} - old_rcs
+    assert len(new_rcs) == 1, new_rcs
+    diag = subprocess.run([str(PROJECT_DIR / ".venv/bin/python"), "-m", "wso2k8s.diagnose", NAMESPACE],
+                          cwd=PROJECT_DIR, env={**os.environ, **env}, capture_output=True, text=True)
+    assert diag.returncode == 1 and f"(of {new_rcs.pop()})" in diag.stdout, diag.stdout
+    assert "its last error:" in diag.stdout and "Datasource WSO2_CARBON_DB is unreachable" in diag.stdout, diag.stdout
+
+    kubectl(env, "scale", "statefulset", "wso2is-db", "-n", NAMESPACE, "--replicas=1")
+    wait_until(lambda: any(_ready(p) for p in _pods(env, DATABASE)), 120, "the database ready again")
+    stack.set_config("workload", {"await_timeout_seconds": 300})
+    repaired = recover(stack)
+    assert repaired.returncode == 0, repaired.stderr
+    started = time.monotonic()
+    seconds, _ = stack.up()
+    wait_until(lambda: _all_ready(env), 180, "the members ready")
+    converged_after = time.monotonic() - started
+    print(f"\n[numbers] database down during an up: up failed after {failed_after:.0f} s (await timeout 40 s); "
+          f"with the database back, recover + up converged in {converged_after:.0f} s (up {seconds:.0f} s)")
+    rcs = {r["metadata"]["name"] for r in kube_json(env, "get", "rc", "-n", NAMESPACE)["items"]}
+    assert len(rcs) == 1 and not rcs & old_rcs, (old_rcs, rcs)  # the new generation, alone
+    assert _user_exists(env, _members(env)[1], user)
+    assert [s for s in stack.preview_steps() if s.get("op") not in ("same", None)] == []

@@ -68,6 +68,17 @@ def test_diagnose_names_the_state_the_exit_code_and_the_log_tail() -> None:
     assert explain_pod(unscheduled, "") == ("pod wso2is-abc-1 (of wso2is-abc): not started: 0/1 nodes are "
                                             "available: Insufficient memory.")
     assert explain_pod(_pod(True), "anything") is None
+    # running but not ready: the reason was logged once at start (Carbon's log4j layout), then other lines followed
+    unready = _pod(False, containerStatuses=[{"name": "wso2is", "restartCount": 0, "state": {"running": {}}}])
+    log = ("[2026-12-07 14:00:01,000]  INFO {org.wso2.carbon.core} -  starting\n"
+           "[2026-12-07 14:00:02,000] ERROR {org.wso2.carbon.ndatasource} -  wso2k8s-db: Datasource WSO2_CARBON_DB is "
+           "unreachable (jdbc:postgresql://wso2is-db:5432/wso2): Connection refused\n"
+           + "".join(f"[2026-12-07 14:00:0{i},000]  INFO {{hazelcast}} -  member {i}\n" for i in range(3, 9)))
+    text = explain_pod(unready, log)
+    assert text is not None and text.splitlines()[1:3] == [
+        "  its last error:", "    [2026-12-07 14:00:02,000] ERROR {org.wso2.carbon.ndatasource} -  wso2k8s-db: "
+        "Datasource WSO2_CARBON_DB is unreachable (jdbc:postgresql://wso2is-db:5432/wso2): Connection refused"]
+    assert "its last error" not in (explain_pod(crashing, log.splitlines()[1]) or "")  # in the tail already
 
 
 def test_recover_removes_only_locks_of_dead_local_pulumi_processes(tmp_path: Path) -> None:
