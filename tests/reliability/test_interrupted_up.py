@@ -24,6 +24,7 @@ from tests.reliability.common import IMAGE_LINE, admin_password, assert_converge
 RUN = secrets.token_hex(4)
 NAMESPACE = f"wso2k8s-rel-interrupt-{RUN}"
 FIGURES: dict[str, float] = {}
+REPAIRS: dict[str, list[str]] = {}  # what recover.py did after each interruption (printed)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,8 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     yield s
     recover(s)
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
-    print("\ninterrupted-up figures:", json.dumps(FIGURES, indent=1), *s.log, sep="\n  ")
+    print("\ninterrupted-up figures:", json.dumps(FIGURES, indent=1), "repairs:", json.dumps(REPAIRS, indent=1),
+          *s.log, sep="\n  ")
 
 
 def _manifest_digest(stack: ProjectStack) -> str:
@@ -74,6 +76,8 @@ def test_an_interrupted_up_is_finished_by_the_next(stack: ProjectStack, sig: sig
 
     recovered = recover(stack)
     assert recovered.returncode == 0, recovered.stdout + recovered.stderr
+    REPAIRS[f"{sig.name} at {point}"] = [line for line in recovered.stderr.splitlines()
+                                         if line.startswith("wso2-kubernetes:") or " stays, " in line]
     if sig == signal.SIGKILL:
         assert "removing the lock of a pulumi process that is gone" in recovered.stderr, recovered.stderr
     started = time.monotonic()
