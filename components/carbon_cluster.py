@@ -60,6 +60,8 @@ class MemberPod:
     probes: Probes
     user_id: int  # the image's wso2carbon user (base_image.user_id)
     shared_database: bool  # database.enabled: liveness then asks only whether the server listens
+    # how long a leaving member keeps serving (preStop): kube-proxy's endpoint removal, or an edge's DNS view
+    drain_seconds: int = 5
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,9 @@ def autoscaled(m: Members) -> dict[str, str]:
     return {AUTOSCALED_ANNOTATION: str(members_at_least(m.replicas, m.autoscaler))} if m.autoscaler.enabled else {}
 
 
+SHUTDOWN_SECONDS = 25  # Carbon's shutdown after the drain (30 s of grace with the 5 s drain, as before)
+
+
 def pod_spec_dict(p: MemberPod, *, image: str, service_account: str, secret_name: str,
                   database_ip: str | None = None, keystores_secret: str | None = None) -> dict[str, Any]:
     """The pod of one Carbon member. Plain data so that its hash names the RC generation."""
@@ -181,7 +186,7 @@ def pod_spec_dict(p: MemberPod, *, image: str, service_account: str, secret_name
         # default seccomp profile here, and per container no privilege escalation and no capabilities.
         "securityContext": {"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid, "fsGroup": uid,
                             "seccompProfile": {"type": "RuntimeDefault"}},
-        "terminationGracePeriodSeconds": 30,
+        "terminationGracePeriodSeconds": p.drain_seconds + SHUTDOWN_SECONDS,
         "containers": [{
             "name": p.name,
             "image": image,
@@ -204,8 +209,8 @@ def pod_spec_dict(p: MemberPod, *, image: str, service_account: str, secret_name
             "livenessProbe": ({"tcpSocket": {"port": https}, "periodSeconds": probe["periodSeconds"]}
                               if p.shared_database else probe) | {"failureThreshold": 6},
             "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
-            # Keep serving while the endpoint removal reaches kube-proxy, so a rollout drops no request.
-            "lifecycle": {"preStop": {"exec": {"command": ["sleep", "5"]}}},
+            # Keep serving while the endpoint removal reaches kube-proxy (or the edge), so a rollout drops no request.
+            "lifecycle": {"preStop": {"exec": {"command": ["sleep", str(p.drain_seconds)]}}},
             "volumeMounts": [{"name": "wso2carbon-secrets", "mountPath": SECRETS_DIR, "readOnly": True},
                              *([{"name": "wso2carbon-keystores", "mountPath": KEYSTORES_DIR, "readOnly": True}]
                                if keystores_secret else [])],

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
+from wso2k8s.edge_context import member_drain_seconds
 from wso2k8s.pack.database_context import DatabaseContext
 from wso2k8s.pack.scheme_jar import headless_service_name
 from wso2k8s.prepare import PreparedProfile, PreparedStack
@@ -73,7 +74,8 @@ def members_of(s: Settings) -> Members:
         pod=MemberPod(
             name=s.name, ports=tuple(MemberPort(p.pod_port_name, s.shifted(p)) for p in s.ports.values()),
             https_port=s.shifted(s.port("servlet-https")), java_opts=w.java_opts, resources=w.resources,
-            probes=w.probes, user_id=s.base_image.user_id, shared_database=s.database.enabled),
+            probes=w.probes, user_id=s.base_image.user_id, shared_database=s.database.enabled,
+            drain_seconds=member_drain_seconds(s.entry.edge.dns_cache_seconds) if s.entry.kind == "edge" else 5),
         placement=Placement(w.anti_affinity, tuple(w.topology_spread), dict(w.node_selector), tuple(w.tolerations)),
         pod_labels=dict(w.pod_labels), pod_annotations=dict(w.pod_annotations),
         # a StatefulSet's governing Service: the user's, or `<name>-headless` (MembershipAccess makes it)

@@ -56,13 +56,23 @@ def write_edge_context(out: Path, os_image: str, user_id: int, caddy: Path | Non
     return out
 
 
+REFRESH_SECONDS = 5  # how often the edge re-reads the members' addresses (the headless Service's A records)
+
+
+def member_drain_seconds(dns_cache_seconds: int) -> int:
+    """How long a member leaving keeps serving behind the edge: the edge may dial it until the cluster DNS's cached
+    answer expires and its next refresh (a rollout through the edge failed requests with the 5 s drain that
+    suffices for kube-proxy: connection refused from the stale list, no other member in it)."""
+    return dns_cache_seconds + REFRESH_SECONDS
+
+
 @dataclass(frozen=True)
 class CaddyfileArgs:
     host: str
     backend_service: str
     backend_port: int
     cookie_name: str
-    refresh: str = "5s"
+    refresh: str = f"{REFRESH_SECONDS}s"
     backend_ca: bool = False  # verify the members against the CA mounted at BACKEND_CA_DIR/ca.crt
     backend_tls_server_name: str = ""
 

@@ -260,6 +260,21 @@ def test_the_edge_cookie_key_is_the_stacks_only_encrypted_and_a_second_up_change
 
 
 
+def _edge_errors(stack: ProjectStack) -> list[str]:
+    """What the edge pods logged about requests that did not get a 200 (Caddy's JSON error and access lines)."""
+    lines = kubectl(stack.env, "logs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=edge", "--tail=5000",
+                    check=False).stdout.splitlines()
+    found = []
+    for line in lines:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("level") == "error" or entry.get("status", 200) != 200:
+            found.append(json.dumps({k: entry[k] for k in ("ts", "logger", "msg", "error", "err", "upstream",
+                                                           "status", "duration") if k in entry}))
+    return found
+
 def test_a_keystore_change_rolls_the_members_behind_the_edge_without_failed_requests(edge: Edge) -> None:
     """What users of the entry see of a key rotation: a new generated key pair rolls both members (new RC) while
     new clients and one sticky client call through the edge the whole time; none of their requests fails and the
@@ -299,6 +314,8 @@ def test_a_keystore_change_rolls_the_members_behind_the_edge_without_failed_requ
     print(f"\n[entry] keystore rollout behind the edge: {seconds:.1f}s, {changes}; requests {dict(counts)}")
     assert new_rcs and not new_rcs & old_rcs, (old_rcs, new_rcs)  # a new generation of members
     assert counts["new clients ok"] > 0 and counts["sticky client ok"] > 0, counts
+    if failures:
+        print("[entry] the edge's log on them:", *_edge_errors(stack), sep="\n  ")
     assert failures == [], failures[:10]
     new_members = {p["status"].get("podIP") for p in kube_json(stack.env, "get", "pods", "-n", NAMESPACE, "-l",
                                                                 "name=wso2is")["items"]

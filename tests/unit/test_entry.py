@@ -451,3 +451,26 @@ def test_two_profiles_cannot_share_an_edge_address() -> None:
         "host": f"{p}.example.com", "edge": {"external_ips": [f"192.0.2.{i}"]}}} for i, p in enumerate(profiles[1:])})
     assert [s.entry.edge.external_ips for s in apart.profiles] == [
         ["10.245.0.1"], ["192.0.2.0"], ["192.0.2.1"], ["192.0.2.2"], ["192.0.2.3"]]
+
+
+def test_members_behind_the_edge_keep_serving_until_its_dns_view_has_them_gone() -> None:
+    """A rollout through the edge failed requests with the 5 s drain that suffices for kube-proxy: the edge dialled
+    the old members from the cluster DNS's cached answer (up to 30 s) after they had stopped. Behind the edge a
+    leaving member keeps serving for the DNS cache plus the edge's refresh, then gets Carbon's usual 25 s."""
+    from components.carbon_cluster import pod_spec_dict
+    from components.graph import members_of
+
+    def pod(**config: Any) -> dict[str, Any]:
+        s = stack_settings(**config).profiles[0]
+        return pod_spec_dict(members_of(s).pod, image="i", service_account="sa", secret_name="s")
+
+    def pre_stop(spec: dict[str, Any]) -> list[str]:
+        return list(spec["containers"][0]["lifecycle"]["preStop"]["exec"]["command"])
+
+    edge = pod(entry=EDGE)
+    assert pre_stop(edge) == ["sleep", "35"] and edge["terminationGracePeriodSeconds"] == 60
+    faster = pod(entry={**EDGE, "edge": {"dns_cache_seconds": 5}})
+    assert pre_stop(faster) == ["sleep", "10"] and faster["terminationGracePeriodSeconds"] == 35
+    for kind in ({}, {"entry": {"kind": "ingress", "host": HOST, "tls": {"generate": True}}}):
+        other = pod(**kind)  # kube-proxy or a controller watching endpoints: 5 s, Kubernetes' default grace
+        assert pre_stop(other) == ["sleep", "5"] and other["terminationGracePeriodSeconds"] == 30

@@ -346,6 +346,9 @@ class EdgeEntry(Strict):
     backend_ca_secret_name: ObjectName | None = Field(default=None, description=(
         "a Secret with ca.crt that signed the members' certificate: the edge then verifies them (for "
         "entry.backend_hostname); None: the hop is encrypted, not verified"))
+    dns_cache_seconds: Annotated[int, Field(ge=0, le=300)] = Field(default=30, description=(
+        "how long the cluster DNS may answer with a member that is gone (CoreDNS `cache 30` in kubeadm's "
+        "Corefile, the local cluster's too): a leaving member keeps serving this long plus the edge's 5 s refresh"))
 
 
 class Entry(Strict):
