@@ -1,4 +1,5 @@
-"""Rules of the `database` settings that span several keys (checked with the others, before any resource)."""
+"""Rules of the `database` settings that span several keys (checked with the others, before any resource), and
+the embedded server's address, derived once per stack."""
 
 from __future__ import annotations
 
@@ -39,3 +40,25 @@ def database_problems(s: Settings, problem: Report) -> None:
                         "is set but the database is the embedded server, which has one address and one user",
                         f"remove database.databases.{role}.{field} (name and pool may differ), or set "
                         "database.external: true for your own server")
+
+
+def stack_database_host(profiles: list[Settings]) -> str:
+    """The embedded server's Service, one per stack whatever its profiles: `<name>-db`, where name is what the
+    profiles' names share up to a '-' (IS's one profile: wso2is; API Manager's wso2am-api-store,
+    wso2am-gateway-worker, …: wso2am), or the product when they share nothing."""
+    parts = [s.name.split("-") for s in profiles]
+    shared: list[str] = []
+    for words in zip(*parts, strict=False):
+        if len(set(words)) > 1:
+            break
+        shared.append(words[0])
+    return f"{'-'.join(shared) or profiles[0].product}-db"
+
+
+def with_database_host(profiles: list[Settings]) -> list[Settings]:
+    """Every profile's database.host set to the stack's embedded server (`database` is stack-wide: the loader
+    refuses it in a profile's own layers, so every profile has the same); the user's own server stays."""
+    if not profiles or not profiles[0].database.enabled or profiles[0].database.external:
+        return profiles
+    host = stack_database_host(profiles)
+    return [s.model_copy(update={"database": s.database.model_copy(update={"host": host})}) for s in profiles]

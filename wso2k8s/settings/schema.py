@@ -451,7 +451,9 @@ class Database(Strict):
         "true: your own server at host/port (nothing is created database-side but the Secret)"))
     type: Literal["postgresql", "mysql"] = Field(description=(
         "postgresql or mysql: picks the JDBC URL, driver and the pack's dbscripts"))
-    host: HostName | None = Field(default=None, description="external server; embedded: derived (`<name>-db`)")
+    host: HostName | None = Field(default=None, description=(
+        "external server; embedded: derived, one per stack (`<name>-db`; several profiles: the part of their "
+        "names they share, e.g. wso2am-db)"))
     port: TcpPort | None = Field(default=None, description="None: the type's default (5432, 3306)")
     name: SqlName = Field(description="the database")
     username: SqlName = Field(description=(
