@@ -256,3 +256,11 @@ def test_a_profiles_own_database_settings_are_refused(tmp_path: Path) -> None:
         f.write("database: {name: gwdb}\n")
     message = _refused(project_dir=tmp_path, **APIM, profiles=DISTRIBUTED, **DB_ON)
     assert "database (hieradata/wso2am/1.10.0/gateway-worker.yaml): is a stack-wide setting" in message
+
+
+def test_an_own_identity_database_is_refused_where_the_product_keeps_idn_tables_in_its_own_script() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, database={"enabled": True, "databases": {
+        "identity": {"name": "idn"}}}, database_password="unit-db-Pa55")
+    assert ("wso2-kubernetes:database.databases.identity (Pulumi.unit.yaml): wso2am ships its identity tables "
+            "(IDN_*) in dbscripts/apimgt/postgresql.sql, not in a schema of their own") in message
+    assert "remove database.databases.identity" in message

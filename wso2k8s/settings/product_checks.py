@@ -42,6 +42,15 @@ def product_problems(loaded: list[Settings], origins: Origins, stack_file: str) 
                         f"add '{target}' to wso2-kubernetes:profiles, or remove relations.{role}")
         if s.peers:
             problem(s, "peers", "is derived from `relations`, not set", "remove it; set relations.<role>: <profile>")
+    first = loaded[0] if loaded else None  # `database` is stack-wide: one look is enough
+    module = module_for(first.product) if first else None
+    if first and module and first.database.enabled and first.database.databases.identity is not None \
+            and module.identity_dbscripts is None:
+        scripts = ", ".join(d.script(first.database.type) for d in module.databases) or "its own scripts"
+        problem(first, "database.databases.identity",
+                f"{first.product} ships its identity tables (IDN_*) in {scripts}, not in a schema of their own, so "
+                "a database of their own would have no tables", "remove database.databases.identity (the "
+                "identity data stays with the product's own database)")
     return problems
 
 
