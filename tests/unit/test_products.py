@@ -264,3 +264,29 @@ def test_an_own_identity_database_is_refused_where_the_product_keeps_idn_tables_
     assert ("wso2-kubernetes:database.databases.identity (Pulumi.unit.yaml): wso2am ships its identity tables "
             "(IDN_*) in dbscripts/apimgt/postgresql.sql, not in a schema of their own") in message
     assert "remove database.databases.identity" in message
+
+
+def test_wso2am_db_can_have_its_own_name_and_pool_on_an_external_server(apim_pack: Path) -> None:
+    s = stack_settings(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "external": True, "host": "db.example.com",
+        "databases": {"product": {"WSO2AM_DB": {"name": "am_prod", "username": "am", "pool": {"max_active": 80}}}},
+    }).profiles[0]
+    doc = etree.fromstring({r.path: r.content for r in render_conf(s, apim_pack)}[
+        "repository/conf/datasources/master-datasources.xml"])
+    am, carbon = _datasource(doc, "WSO2AM_DB"), _datasource(doc, "WSO2_CARBON_DB")
+    assert (am["url"], am["username"], am["maxActive"]) == ("jdbc:postgresql://db.example.com:5432/am_prod", "am", "80")
+    assert (carbon["url"], carbon["username"], carbon["maxActive"]) == (
+        "jdbc:postgresql://db.example.com:5432/wso2carbon_db", "wso2carbon", "50")
+    embedded = stack_settings(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "databases": {"product": {"WSO2AM_DB": {"name": "am_dev"}}}}).profiles[0]
+    assert [x.database for x in schema_scripts(embedded, apim_pack)] == ["wso2carbon_db", "am_dev"]
+
+
+def test_a_product_database_the_product_does_not_have_or_a_host_for_the_embedded_server_is_refused() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "databases": {"product": {"WSO2AM": {"name": "x"}, "WSO2AM_DB": {"host": "elsewhere"}}}})
+    assert ("wso2-kubernetes:database.databases.product.WSO2AM (Pulumi.unit.yaml): 'WSO2AM' is not a database of "
+            "wso2am. Did you mean 'WSO2AM_DB'?") in message
+    assert ("wso2-kubernetes:database.databases.product.WSO2AM_DB.host (Pulumi.unit.yaml): is set but the database "
+            "is the embedded server") in message
+    assert "2 problems in the settings" in message  # stack-wide: said once, not once per profile

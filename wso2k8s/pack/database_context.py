@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ..products import module_for
 from ..settings.schema import Settings
 from .context import write_if_changed
-from .datasources import datasource_for, product_databases, shared_datasource
+from .datasources import datasource_for, product_databases, product_datasources, shared_datasource
 from .errors import RenderError
 
 PG_VERSION = "15"  # Debian bookworm's PostgreSQL
@@ -80,7 +80,8 @@ def schema_scripts(s: Settings, pack_root: Path) -> tuple[SchemaScript, ...]:
               (datasource_for(s, "user_store").database, main),
               *([(datasource_for(s, "identity").database, "dbscripts/" + identity.format(type=s.database.type))]
                 if identity else []),
-              *((d.database, d.script(s.database.type)) for d in product_databases(s))]
+              *((ds.database, d.script(s.database.type))
+                for d, ds in zip(product_databases(s), product_datasources(s), strict=True))]
     out: list[SchemaScript] = []
     for database, rel in wanted:
         if not any(x.database == database and x.file == rel for x in out):

@@ -102,9 +102,15 @@ def product_databases(s: Settings) -> tuple[ProductDatabase, ...]:
 
 
 def product_datasources(s: Settings) -> list[DataSource]:
-    """Each product database on the shared server (its address, user and pool) in a database of its own."""
-    return [_datasource(s, d.datasource, d.jndi, d.description, "database", DatabaseOverride(name=d.database))
-            for d in product_databases(s)]
+    """Each product database on the shared server (its address, user and pool) in a database of its own: the
+    module's (apimdb), or what database.databases.product.<datasource> says."""
+    out = []
+    for d in product_databases(s):
+        over = s.database.databases.product.get(d.datasource) or DatabaseOverride()
+        over = over.model_copy(update={"name": over.name or d.database})
+        out.append(_datasource(s, d.datasource, d.jndi, d.description,
+                               f"database.databases.product.{d.datasource}", over))
+    return out
 
 
 def own_roles(s: Settings) -> list[Role]:

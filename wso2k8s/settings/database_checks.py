@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .schema import Settings
+from .schema import DatabaseOverride, Settings
 
 Report = Callable[[tuple[str | int, ...], str, str], None]  # (key, message, fix)
 
@@ -30,15 +30,18 @@ def database_problems(s: Settings, problem: Report) -> None:
         problem(("database", "driver"), "needs exactly one of maven (group:artifact:version) and path",
                 "set database.driver: {maven: org.postgresql:postgresql:42.7.4, sha256: …} or "
                 "{path: ~/jars/driver.jar, sha256: …}")
-    for role in ("registry", "user_store", "identity"):
-        over = getattr(db.databases, role)
+    overrides: list[tuple[tuple[str, ...], DatabaseOverride | None]] = [
+        (("databases", role), getattr(db.databases, role)) for role in ("registry", "user_store", "identity")]
+    overrides += [(("databases", "product", name), over) for name, over in db.databases.product.items()]
+    for path, over in overrides:
         if over is None or db.external:
             continue
         for field in ("username", "host", "port"):
             if getattr(over, field) is not None:
-                problem(("database", "databases", role, field),
+                key = ".".join(("database", *path))
+                problem(("database", *path, field),
                         "is set but the database is the embedded server, which has one address and one user",
-                        f"remove database.databases.{role}.{field} (name and pool may differ), or set "
+                        f"remove {key}.{field} (name and pool may differ), or set "
                         "database.external: true for your own server")
 
 

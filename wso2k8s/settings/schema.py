@@ -426,6 +426,9 @@ class Databases(Strict):
         "WSO2_USER_DB: user-mgt.xml's realm dataSource"))
     identity: DatabaseOverride | None = Field(default=None, description=(
         "WSO2_IDENTITY_DB: identity.xml JDBCPersistenceManager"))
+    product: dict[str, DatabaseOverride] = Field(default_factory=dict, description=(
+        "the product's own databases by datasource name (API Manager: WSO2AM_DB), where they differ from what its "
+        "product module says (WSO2AM_DB: apimdb on the shared server)"))
 
 
 class EmbeddedDatabase(Strict):
