@@ -243,6 +243,10 @@ def test_the_database_server_is_named_for_what_the_profiles_names_share() -> Non
     assert {s.database.host for s in renamed.profiles} == {"wso2am-db"}  # nothing shared: the product's
     one = stack_settings(**DB_ON, profile_overrides={"default": {"name": "iam"}})  # one profile: its own name
     assert one.profiles[0].database.host == "iam-db"
+    apart = stack_settings(**APIM, profiles=DISTRIBUTED, **DB_ON,
+                           profile_overrides={"api-store": {"kubernetes": {"namespace": "store"}}})
+    hosts = {s.profile: s.database.host for s in apart.profiles}
+    assert hosts["api-store"] == "wso2am-db.default.svc" and hosts["api-publisher"] == "wso2am-db"
 
 
 def test_a_profiles_own_database_settings_are_refused(tmp_path: Path) -> None:

@@ -60,8 +60,13 @@ def stack_database_host(profiles: list[Settings]) -> str:
 
 def with_database_host(profiles: list[Settings]) -> list[Settings]:
     """Every profile's database.host set to the stack's embedded server (`database` is stack-wide: the loader
-    refuses it in a profile's own layers, so every profile has the same); the user's own server stays."""
+    refuses it in a profile's own layers, so every profile has the same); the user's own server stays. The server
+    runs in the first profile's namespace; a profile in another names it `<service>.<namespace>.svc`."""
     if not profiles or not profiles[0].database.enabled or profiles[0].database.external:
         return profiles
-    host = stack_database_host(profiles)
-    return [s.model_copy(update={"database": s.database.model_copy(update={"host": host})}) for s in profiles]
+    service, home = stack_database_host(profiles), profiles[0].kubernetes.namespace
+
+    def host(s: Settings) -> str:
+        return service if s.kubernetes.namespace == home else f"{service}.{home}.svc"
+
+    return [s.model_copy(update={"database": s.database.model_copy(update={"host": host(s)})}) for s in profiles]
