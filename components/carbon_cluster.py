@@ -52,7 +52,7 @@ class MemberPort:
 @dataclass(frozen=True)
 class MemberPod:
     """What one member's pod is made of (pod_spec_dict)."""
-    name: str  # the container's; the embedded database's host alias is `<name>-db`
+    name: str  # the container's
     ports: tuple[MemberPort, ...]
     https_port: int  # servlet-https after the offset: the probes ask it
     java_opts: str
@@ -60,6 +60,7 @@ class MemberPod:
     probes: Probes
     user_id: int  # the image's wso2carbon user (base_image.user_id)
     shared_database: bool  # database.enabled: liveness then asks only whether the server listens
+    database_host: str | None = None  # the stack's embedded database Service (its pods' host alias)
     # how long a leaving member keeps serving (preStop): kube-proxy's endpoint removal, or an edge's DNS view
     drain_seconds: int = 5
 
@@ -94,7 +95,7 @@ class CarbonClusterArgs:
     admin_password: pulumi.Output[str]  # secret Outputs only
     keystore_password: pulumi.Output[str]
     database_password: pulumi.Output[str] | None = None  # secret; when database.enabled
-    # The embedded database's Service address, written into the pods' /etc/hosts as `<name>-db`: the synthetic
+    # The embedded database's Service address, written into the pods' /etc/hosts as its name: the synthetic
     # server resolves names from /etc/hosts only (bin/wso2server.sh); a real pack would use the cluster DNS.
     database_ip: pulumi.Input[str] | None = None
     keystores_secret_name: str | None = None  # the Secret of components/keystores.py, mounted at KEYSTORES_DIR
@@ -177,8 +178,8 @@ def pod_spec_dict(p: MemberPod, *, image: str, service_account: str, secret_name
              "periodSeconds": p.probes.period_seconds, "timeoutSeconds": 5}
     uid = p.user_id
     extra: dict[str, Any] = {}
-    if database_ip:
-        extra["hostAliases"] = [{"ip": database_ip, "hostnames": [f"{p.name}-db"]}]
+    if database_ip and p.database_host:
+        extra["hostAliases"] = [{"ip": database_ip, "hostnames": [p.database_host]}]
     return {
         **extra,
         "serviceAccountName": service_account,

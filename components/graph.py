@@ -10,7 +10,8 @@ import pulumi_kubernetes as k8s
 
 from wso2k8s import confdiff
 from wso2k8s.edge_context import member_drain_seconds
-from wso2k8s.pack.database_context import DatabaseContext
+from wso2k8s.pack.database_context import database_resource_name
+from wso2k8s.pack.datasources import database_host
 from wso2k8s.pack.scheme_jar import headless_service_name
 from wso2k8s.prepare import PreparedProfile, PreparedStack
 from wso2k8s.settings import Settings
@@ -51,6 +52,7 @@ class ProfileGraph:
 class StackGraph:
     base: BaseImage
     profiles: dict[str, ProfileGraph] = field(default_factory=dict)
+    database: EmbeddedDatabase | None = None  # one per stack: every profile's datasources point at it
 
 
 def labels_for(s: Settings, stack: str) -> dict[str, str]:
@@ -75,6 +77,7 @@ def members_of(s: Settings) -> Members:
             name=s.name, ports=tuple(MemberPort(p.pod_port_name, s.shifted(p)) for p in s.ports.values()),
             https_port=s.shifted(s.port("servlet-https")), java_opts=w.java_opts, resources=w.resources,
             probes=w.probes, user_id=s.base_image.user_id, shared_database=s.database.enabled,
+            database_host=database_host(s) if s.database.enabled and not s.database.external else None,
             drain_seconds=member_drain_seconds(s.entry.edge.dns_cache_seconds) if s.entry.kind == "edge" else 5),
         placement=Placement(w.anti_affinity, tuple(w.topology_spread), dict(w.node_selector), tuple(w.tolerations)),
         pod_labels=dict(w.pod_labels), pod_annotations=dict(w.pod_annotations),
@@ -130,11 +133,12 @@ def build_graph(prepared: PreparedStack) -> StackGraph:
     # every profile signs its sticky cookie with it, so a session survives an edge pod's restart
     edge = EdgeBuild(prepared.edge_context, registry, first.image_build, GeneratedSecret(
         "edge-cookie-key", GeneratedSecretArgs()).value) if prepared.edge_context is not None else None
-    graph = StackGraph(base)
+    database = _database(prepared, registry, provider, namespaces)
+    graph = StackGraph(base, database=database)
     for profile in prepared.profiles:
         namespace = namespaces.get(profile.settings.kubernetes.namespace)
         graph.profiles[profile.settings.profile] = _profile(profile, base, registry, provider, namespace, prepared,
-                                                            certificate, edge)
+                                                            certificate, edge, database)
     return graph
 
 
@@ -152,7 +156,8 @@ def _stack_certificate(profiles: list[Settings]) -> GeneratedCertificate | None:
 
 def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, provider: k8s.Provider,
              namespace: k8s.core.v1.Namespace | None, prepared: PreparedStack,
-             certificate: GeneratedCertificate | None, edge: EdgeBuild | None = None) -> ProfileGraph:
+             certificate: GeneratedCertificate | None, edge: EdgeBuild | None = None,
+             database: EmbeddedDatabase | None = None) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
     scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
@@ -169,9 +174,6 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
         opts=scoped)  # selector: CarbonCluster's
     database_password = (pulumi.Output.secret(secrets.database_password)
                          if s.database.enabled and secrets.database_password is not None else None)
-    database = None
-    if p.database is not None and database_password is not None:
-        database = _database(s, p.database, database_password, labels, registry, scoped)
     keystores = None
     if p.keystores is not None:  # prepare() always plans them; None only where a test builds a profile by hand
         keystores = StackKeystores(f"{s.profile}-keystores", StackKeystoresArgs(
@@ -215,15 +217,29 @@ def _formation(s: Settings, first: Settings, cluster: CarbonCluster) -> Formatio
         opts=pulumi.ResourceOptions(depends_on=[cluster]))
 
 
-def _database(s: Settings, context: DatabaseContext, password: pulumi.Output[str], labels: dict[str, str],
-              registry: RegistryTarget, scoped: pulumi.ResourceOptions) -> EmbeddedDatabase:
-    emb = s.database.embedded
-    db_labels = {**labels, "app.kubernetes.io/name": f"{s.name}-db", "name": f"{s.name}-db"}  # not the members'
-    return EmbeddedDatabase(f"{s.profile}-database", EmbeddedDatabaseArgs(
-        service_name=f"{s.name}-db", namespace=s.kubernetes.namespace, labels=db_labels, context=context,
+def _database(prepared: PreparedStack, registry: RegistryTarget, provider: k8s.Provider,
+              namespaces: dict[str, k8s.core.v1.Namespace]) -> EmbeddedDatabase | None:
+    """The embedded server, once for the whole stack (`database` is stack-wide): its Service is every profile's
+    database.host, and every profile's members start after its schema Job."""
+    password = prepared.stack.secrets.database_password
+    if prepared.database is None or password is None or not prepared.profiles:
+        return None
+    profiles = [p.settings for p in prepared.profiles]
+    s = profiles[0]  # database, image_build and the namespace's labels are the same for every profile
+    emb, host = s.database.embedded, database_host(s)
+    labels = {**labels_for(s, prepared.stack.stack), "app.kubernetes.io/name": host, "name": host}  # not the members'
+    if len(profiles) > 1:  # it serves every profile: labelled by none of them
+        labels["app.kubernetes.io/instance"] = f"{host}-{prepared.stack.stack}"
+        del labels["wso2k8s.io/profile"]
+    namespace = namespaces.get(s.kubernetes.namespace)
+    scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
+                                    depends_on=[namespace] if namespace is not None else [])
+    return EmbeddedDatabase(database_resource_name(profiles), EmbeddedDatabaseArgs(
+        service_name=host, namespace=s.kubernetes.namespace, labels=labels, context=prepared.database,
         image_name=registry.image_name(emb.image.name, emb.image.tag), registry=registry, build=s.image_build,
-        user_id=emb.user_id, database=s.database.name, username=s.database.username, password=password,
-        storage=emb.storage, storage_class=emb.storage_class, resources=emb.resources), opts=scoped)
+        user_id=emb.user_id, database=s.database.name, username=s.database.username,
+        password=pulumi.Output.secret(password), storage=emb.storage, storage_class=emb.storage_class,
+        resources=emb.resources), opts=scoped)
 
 
 def _registry(s: Settings, password: str | None) -> RegistryTarget:

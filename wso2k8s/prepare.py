@@ -13,7 +13,7 @@ from .edge_context import USER_ID, EdgeContextError, caddy_binary, write_edge_co
 from .fetch import FetchError, fetched
 from .keys.stores import KeystorePlan, plan_keystores
 from .pack.context import check_files, verify_pack, write_base_context, write_product_context
-from .pack.database_context import DatabaseContext, write_database_context
+from .pack.database_context import DatabaseContext, database_resource_name, write_database_context
 from .pack.errors import FixableError, PackError, RenderError
 from .pack.inspect import PackInfo, inspect_pack, read_pack_file
 from .pack.keystore import KeystoreFormatError, jks_keys_refusing, password_opens
@@ -31,7 +31,6 @@ class PreparedProfile:
     settings: Settings  # files_dir points at the synthetic jars when the pack is synthetic
     pack: PackInfo
     product_context: Path
-    database: DatabaseContext | None = None  # the embedded server's build context, when the stack runs one
     keystores: KeystorePlan | None = None  # what the keystores Secret will hold (wso2k8s/keys/stores.py)
 
 
@@ -41,6 +40,7 @@ class PreparedStack:
     base_context: Path
     profiles: list[PreparedProfile]
     edge_context: Path | None = None  # the edge proxy's image context, when a profile's entry.kind is edge
+    database: DatabaseContext | None = None  # the embedded server's build context, when the stack runs one
 
 
 def prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> PreparedStack:
@@ -98,16 +98,17 @@ def _prepare(stack: StackSettings, project_dir: Path, build_dir: Path) -> Prepar
             problems.append(stack.problem(settings.profile, "pack.path", f"{pack.path}: a conf file is not "
                                           f"well-formed XML ({err})", "restore it from the pack as WSO2 ships it"))
             continue
+        prepared.append(PreparedProfile(settings, pack, context, plan))
+    database = None
+    if prepared:
         try:
-            database = _database_context(settings, context, pack)
-        except RenderError as err:  # the pack lacks the schema script of database.type
-            problems.append(stack.problem(settings.profile, "database.type", err.message, err.fix))
-            continue
-        prepared.append(PreparedProfile(settings, pack, context, database, plan))
+            database = _database_context(stack, prepared[0], build_dir)
+        except RenderError as err:  # the pack lacks a schema script of database.type
+            problems.append(stack.problem(prepared[0].settings.profile, "database.type", err.message, err.fix))
     if problems:
         raise SettingsError(problems)
     base = write_base_context(stack.profiles[0], build_dir / stack.stack / "base-image", project_dir)
-    return PreparedStack(stack, base, prepared, _edge_context(stack, edge, build_dir))
+    return PreparedStack(stack, base, prepared, _edge_context(stack, edge, build_dir), database)
 
 
 def _edge_context(stack: StackSettings, edge: list[Settings], build_dir: Path) -> Path | None:
@@ -120,11 +121,14 @@ def _edge_context(stack: StackSettings, edge: list[Settings], build_dir: Path) -
         raise SettingsError([stack.problem(edge[0].profile, "entry.kind", err.message, err.fix)]) from None
 
 
-def _database_context(s: Settings, product_context: Path, pack: PackInfo) -> DatabaseContext | None:
+def _database_context(stack: StackSettings, first: PreparedProfile, build_dir: Path) -> DatabaseContext | None:
+    """One embedded server per stack (`database` is stack-wide), its schemas from the first profile's pack: every
+    profile deploys the same product version, whose dbscripts are the same."""
+    s = first.settings
     if not s.database.enabled or s.database.external:
         return None  # the user's own server: nothing to build
-    return write_database_context(s, product_context / "pack" / pack.root,
-                                  product_context.parent / f"{s.profile}-database")
+    return write_database_context(s, first.product_context / "pack" / first.pack.root,
+                                  build_dir / stack.stack / database_resource_name(stack.profiles))
 
 
 def _pack_for(stack: StackSettings, s: Settings, project_dir: Path, build_dir: Path,

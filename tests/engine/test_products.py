@@ -1,17 +1,23 @@
 """API Manager 1.10.0's distributed deployment on the real cluster, from hieradata and one product module: five
 profiles, each its own image on the shared base image, members and Service; the gateway manager and workers in
 one Hazelcast domain; the gateway worker's rendered api-manager.xml names the key manager's Service, and the key
-manager answers there. Its own stack, namespace, node ports and image tags (tests/engine/isolation.py).
-Prints the figures the README quotes (cold and no-change `up`, images, registry bytes)."""
+manager answers there; one embedded database for all five (WSO2AM_DB in apimdb), where an API created through the
+publisher's Service is listed through the store's. Its own stack, namespace, node ports and image tags
+(tests/engine/isolation.py). Prints the figures the README quotes (cold and no-change `up`, images, registry
+bytes)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
+import shutil
 import ssl
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +30,7 @@ from tests.engine.stack import ProjectStack, kube_json, kubectl, wait_until
 NAMESPACE = f"wso2k8s-test-apim-{secrets.token_hex(4)}"
 PROFILES = ["api-key-manager", "api-publisher", "api-store", "gateway-manager", "gateway-worker"]
 KM_URL = "https://wso2am-api-key-manager:9443/services/"
+ADMIN_PASSWORD = f"Adm1n-{secrets.token_hex(4)}"
 
 
 def _ports_of(profile: str) -> list[str]:
@@ -51,10 +58,15 @@ def stack(engines_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
     s.set_config("profile_overrides", {p: {"ports": {name: {"node_port": port} for name, port in ports.items()}}
                                        for p, ports in node_ports.items()})
     s.node_ports = {f"{p}/{name}": port for p, ports in node_ports.items() for name, port in ports.items()}
-    s.set_secret("admin_password", f"Adm1n-{secrets.token_hex(4)}")
+    s.set_config("database", {"enabled": True, "embedded": {"image": {"tag": "engine-test"}}})  # as Pulumi.apim.yaml
+    s.set_secret("admin_password", ADMIN_PASSWORD)
     s.set_secret("keystore_password", "wso2carbon")  # the stock keystore
+    s.set_secret("database_password", f"Db-{secrets.token_hex(6)}")
     yield s
     s.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    # The local volume's directory outlives the stack by design (Retain); this test's goes with it.
+    state = Path(engines_env.get("WSO2K8S_STATE", "/var/lib/wso2-kubernetes"))
+    shutil.rmtree(state / "volumes" / NAMESPACE, ignore_errors=True)
 
 
 def _get(url: str) -> tuple[int, Message, str]:
@@ -142,4 +154,36 @@ def test_gateway_manager_and_worker_are_one_cluster_domain(stack: ProjectStack) 
     km = pod("wso2am-api-key-manager")["status"]["podIP"]
     assert km not in seen["members"]  # another domain's Service is not looked up
     assert kubectl(env, "get", "svc", "-n", NAMESPACE, "-o", "name").stdout.split() == sorted(
-        f"service/wso2am-{p}" for p in PROFILES)
+        [*(f"service/wso2am-{p}" for p in PROFILES), "service/wso2am-db"])
+
+
+def _post_form(url: str, form: str) -> tuple[int, dict[str, Any]]:
+    auth = base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode()
+    request = urllib.request.Request(url, data=form.encode(), headers={
+        "Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read() or b"{}")
+
+
+def test_one_database_for_the_five_profiles_and_the_store_lists_the_publishers_api(stack: ProjectStack) -> None:
+    """One embedded PostgreSQL in the namespace (not one per profile), its schema Job having created apimdb from
+    the pack's apimgt/postgresql.sql; an API created through the publisher's Service (its node port) is an
+    AM_API row in WSO2AM_DB, listed through the store's Service: two profiles, two images, one database."""
+    env = stack.env
+    servers = kube_json(env, "get", "statefulsets", "-n", NAMESPACE)["items"]
+    assert [s["metadata"]["name"] for s in servers] == ["wso2am-db"]
+    jobs = kube_json(env, "get", "jobs", "-n", NAMESPACE, "-l", "app.kubernetes.io/component=database")["items"]
+    assert len(jobs) == 1
+    log = kubectl(env, "logs", "-n", NAMESPACE, f"job/{jobs[0]['metadata']['name']}").stdout
+    assert "schema created in apimdb from dbscripts/apimgt/postgresql.sql" in log, log
+    publisher = f"http://127.0.0.1:{stack.node_ports['api-publisher/servlet-http']}/synthetic/apis"
+    store = f"http://127.0.0.1:{stack.node_ports['api-store/servlet-http']}/synthetic/apis"
+    name = f"PizzaShack{secrets.token_hex(3)}"
+    status, body = _post_form(publisher, f"name={name}&version=1.0.0&context=/pizzashack")
+    assert status == 201, body
+    listed = json.loads(_get(store)[2])["apis"]
+    assert {"provider": "admin", "name": name, "version": "1.0.0", "context": "/pizzashack/1.0.0"} in listed, listed
+    assert _post_form(publisher, f"name={name}&version=1.0.0&context=/pizzashack")[0] == 409

@@ -7,6 +7,7 @@ it, and both recover when it is back."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import socket
@@ -28,7 +29,7 @@ from wso2k8s.pack.database_context import schema_scripts
 from wso2k8s.pack.jdbc import place_driver
 from wso2k8s.pack.render import TEMPLATES, render_conf, secret_names
 from wso2k8s.settings.schema import Settings
-from wso2k8s.synthetic.pack import extract_pack
+from wso2k8s.synthetic.pack import extract_pack, make_pack
 from wso2k8s.synthetic.runner import ServerProcess, pick_free_offset, ports_for
 
 pytestmark = pytest.mark.engine
@@ -116,9 +117,9 @@ def _settings(port: int, **database: Any) -> Settings:
 
 
 def _member(pack_zip: Path, tmp_path: Path, name: str, port: int, db_password: str = DB_PASSWORD,
-            **database: Any) -> ServerProcess:
+            settings: Settings | None = None, **database: Any) -> ServerProcess:
     home = extract_pack(pack_zip, tmp_path / name)
-    s = _settings(port, **database)
+    s = settings or _settings(port, **database)
     conf_files = []
     for item in render_conf(s, home):
         (home / item.path).write_bytes(on_host(item.content))
@@ -143,6 +144,15 @@ def _member(pack_zip: Path, tmp_path: Path, name: str, port: int, db_password: s
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server.env, cwd=home)
     server.wait_started()
     return server
+
+
+def _apim_settings(port: int, profile: str) -> Settings:
+    """API Manager's distributed profiles, as the apim stack has them, on the test's server."""
+    profiles = ["api-key-manager", "api-publisher", "api-store", "gateway-manager", "gateway-worker"]
+    stack = stack_settings(product="wso2am", version="1.10.0", profiles=profiles, clustering={"enabled": False},
+                           **HOST_KEYSTORES, database_password=DB_PASSWORD, database={
+                               "enabled": True, "external": True, "host": "127.0.0.1", "port": port})
+    return next(s for s in stack.profiles if s.profile == profile)
 
 
 def _call(server: ServerProcess, path: str, form: str | None = None) -> int:
@@ -261,3 +271,38 @@ def test_a_wrong_database_password_keeps_the_member_unready_with_the_servers_own
         assert "not-the-password" not in a.output() + body
     finally:
         a.stop()
+
+
+@pytest.fixture(scope="module")
+def apim_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_pack(tmp_path_factory.mktemp("apim-db"), product="wso2am", version="1.10.0")
+
+
+def test_an_api_created_at_the_publisher_is_listed_at_the_store(postgres: Postgres, apim_zip: Path,
+                                                                 tmp_path: Path) -> None:
+    """API Manager's WSO2AM_DB (api-manager.xml DataSourceName jdbc/WSO2AM_DB) on the shared server, in apimdb:
+    the schema Job's script creates it from the pack's apimgt/postgresql.sql, the publisher writes an AM_API row
+    through the rendered datasource and the store, another server, reads it back."""
+    source = extract_pack(apim_zip, tmp_path / "schema-source")
+    created = postgres.schema(_apim_settings(postgres.port, "api-publisher"), source)
+    assert "database apimdb created" in created, created
+    assert "schema created in apimdb from dbscripts/apimgt/postgresql.sql: 4 tables" in created, created
+    assert "from dbscripts/identity/" not in created  # API Manager keeps IDN_* in apimgt/<type>.sql
+
+    publisher = _member(apim_zip, tmp_path, "publisher", postgres.port,
+                        settings=_apim_settings(postgres.port, "api-publisher"))
+    store = _member(apim_zip, tmp_path, "store", postgres.port, settings=_apim_settings(postgres.port, "api-store"))
+    try:
+        wait_until(lambda: _call(publisher, "/carbon/admin/login.jsp") == 200
+                   and _call(store, "/carbon/admin/login.jsp") == 200, 30, what="both profiles ready")
+        assert json.loads(_body(store, "/synthetic/apis")) == {"apis": []}
+        assert _call(publisher, "/synthetic/apis", "name=PizzaShack&version=1.0.0&context=/pizzashack") == 201
+        assert _call(publisher, "/synthetic/apis", "name=PizzaShack&version=1.0.0&context=/pizzashack") == 409
+        assert json.loads(_body(store, "/synthetic/apis")) == {"apis": [{
+            "provider": "admin", "name": "PizzaShack", "version": "1.0.0", "context": "/pizzashack/1.0.0"}]}
+        out = publisher.output()
+        assert "wso2k8s-db: Datasource WSO2AM_DB is reachable (jdbc:postgresql://127.0.0.1:" in out
+        assert "API PizzaShack:1.0.0 (/pizzashack) of admin added to WSO2AM_DB" in out
+    finally:
+        publisher.stop()
+        store.stop()

@@ -121,7 +121,7 @@ def _prepared(tmp_path: Path, **database: Any) -> PreparedStack:
     s = stack.profiles[0]
     database = None if s.database.external else write_database_context(
         s, context / "pack/wso2is-5.1.0", context.parent / "default-database")  # as prepare() does
-    return PreparedStack(stack, tmp_path / "ctx/base", [PreparedProfile(s, pack, context, database)])
+    return PreparedStack(stack, tmp_path / "ctx/base", [PreparedProfile(s, pack, context)], database=database)
 
 
 class ServiceMocks(Mocks):

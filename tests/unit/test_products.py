@@ -13,7 +13,8 @@ from lxml import etree
 
 from tests.unit.helpers import PROJECT_DIR, stack_settings, synthetic_conf
 from tests.unit.test_graph import IMAGE, Mocks, build, registered
-from wso2k8s.pack.render import render_conf
+from wso2k8s.pack.database_context import schema_scripts
+from wso2k8s.pack.render import render_conf, secret_token
 from wso2k8s.products import PRODUCTS
 from wso2k8s.settings import SettingsError
 
@@ -155,3 +156,141 @@ def test_peers_cannot_be_set_by_hand() -> None:
     message = _refused(**APIM, profiles=DISTRIBUTED, profile_overrides={"gateway-worker": {"peers": {
         "key_manager": {"profile": "x", "service": "evil.example.com", "ports": {"servlet-https": 443}}}}})
     assert "is derived from `relations`, not set" in message
+
+
+# --------------------------------------------------------------------------- the shared databases
+
+DB_ON = {"database": {"enabled": True}, "database_password": "unit-db-Pa55"}
+AM_DB_URL = "jdbc:postgresql://wso2am-db:5432/apimdb"
+
+
+def _datasource(doc: etree._Element, name: str) -> dict[str, str]:
+    (ds,) = doc.xpath(f"/datasources-configuration/datasources/datasource[name='{name}']")
+    values = {e.tag: (e.text or "") for e in ds.find("definition/configuration")}
+    return {**values, "jndi": ds.findtext("jndiConfig/name")}
+
+
+def test_every_profile_has_wso2am_db_on_the_stacks_one_server(apim_pack: Path) -> None:
+    """api-manager.xml names jdbc/WSO2AM_DB as shipped; master-datasources.xml's WSO2AM_DB moves to the shared
+    server, in its own database (apimdb), with the password as the start-time token; so do the registry and user
+    store (WSO2_CARBON_DB); what the pack has beyond them (WSO2_METRICS_DB) stays its own H2."""
+    for s in stack_settings(**APIM, profiles=DISTRIBUTED, **DB_ON).profiles:
+        rendered = {r.path: r for r in render_conf(s, apim_pack)}
+        datasources = rendered["repository/conf/datasources/master-datasources.xml"]
+        assert datasources.holds_secrets, s.profile
+        doc = etree.fromstring(datasources.content)
+        am = _datasource(doc, "WSO2AM_DB")
+        assert (am["url"], am["jndi"], am["username"], am["driverClassName"]) == (
+            AM_DB_URL, "jdbc/WSO2AM_DB", "wso2carbon", "org.postgresql.Driver"), s.profile
+        assert am["password"] == secret_token("database_password")
+        carbon = _datasource(doc, "WSO2_CARBON_DB")
+        assert carbon["url"] == "jdbc:postgresql://wso2am-db:5432/wso2carbon_db", s.profile
+        assert _datasource(doc, "WSO2_METRICS_DB")["url"].startswith("jdbc:h2:")
+        api_manager = etree.fromstring(rendered["repository/conf/api-manager.xml"].content)
+        assert _text(api_manager, "/APIManager/DataSourceName") == am["jndi"]
+
+
+def test_without_a_shared_database_wso2am_db_stays_the_packs_h2(apim_pack: Path) -> None:
+    s = stack_settings(**APIM, profiles=DISTRIBUTED).profiles[0]
+    rendered = {r.path: r.content for r in render_conf(s, apim_pack)}
+    path = "repository/conf/datasources/master-datasources.xml"
+    assert rendered[path] == (apim_pack / path).read_bytes()
+
+
+def test_the_schema_job_creates_apimdb_from_the_packs_apimgt_script(apim_pack: Path) -> None:
+    s = stack_settings(**APIM, profiles=DISTRIBUTED, **DB_ON).profiles[0]
+    got = [(x.database, x.file, x.marker) for x in schema_scripts(s, apim_pack)]
+    # API Manager ships the identity tables at the head of apimgt/<type>.sql (IDN_BASE_TABLE: the marker)
+    assert got == [("wso2carbon_db", "dbscripts/postgresql.sql", "reg_cluster_lock"),
+                   ("apimdb", "dbscripts/apimgt/postgresql.sql", "idn_base_table")]
+    apimgt = schema_scripts(s, apim_pack)[1].sql
+    for table in ("AM_SUBSCRIBER", "AM_APPLICATION", "AM_API"):
+        assert f"CREATE TABLE IF NOT EXISTS {table} (" in apimgt
+
+
+def test_the_five_profiles_share_one_database_server_and_start_after_its_schema(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pulumi.apim.yaml as committed (database.enabled): one StatefulSet, Service, volume and schema Job for the
+    stack, named for it (wso2am-db), not one per profile; every profile's members depend on the Job and resolve
+    the Service's name."""
+    from tests.unit.test_resource_snapshot import registered as snapshot_records
+
+    records = snapshot_records("apim", tmp_path, monkeypatch)
+
+    def of(typ: str) -> list[dict[str, Any]]:  # by the last type of the URN's parent chain
+        return [r for r in records if r["urn"].count("::") == 3 and r["urn"].split("::")[2].endswith(f"${typ}")]
+
+    for typ in ("wso2k8s:kubernetes:EmbeddedDatabase", "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job",
+                "kubernetes:core/v1:PersistentVolume", "kubernetes:core/v1:PersistentVolumeClaim",
+                "kubernetes:core/v1:ConfigMap"):
+        assert len(of(typ)) == 1, typ
+    (server,) = of("kubernetes:apps/v1:StatefulSet")
+    assert server["inputs"]["metadata"]["name"] == "wso2am-db"
+    assert "wso2k8s.io/profile" not in server["inputs"]["metadata"]["labels"]  # it serves all five
+    services = [r["inputs"]["metadata"]["name"] for r in of("kubernetes:core/v1:Service")]
+    assert sorted(services) == sorted(["wso2am-db", *(f"wso2am-{p}" for p in DISTRIBUTED)])
+    (job,) = of("kubernetes:batch/v1:Job")
+    clusters = of("wso2k8s:kubernetes:CarbonCluster")
+    assert len(clusters) == len(DISTRIBUTED)
+    assert all(job["urn"] in c["dependencies"] for c in clusters)
+    for rc in of("kubernetes:core/v1:ReplicationController"):
+        assert rc["inputs"]["spec"]["template"]["spec"]["hostAliases"][0]["hostnames"] == ["wso2am-db"]
+
+
+def test_the_database_server_is_named_for_what_the_profiles_names_share() -> None:
+    renamed = stack_settings(**APIM, profiles=DISTRIBUTED, **DB_ON,
+                             profile_overrides={"api-key-manager": {"name": "km"}})
+    assert {s.database.host for s in renamed.profiles} == {"wso2am-db"}  # nothing shared: the product's
+    one = stack_settings(**DB_ON, profile_overrides={"default": {"name": "iam"}})  # one profile: its own name
+    assert one.profiles[0].database.host == "iam-db"
+    apart = stack_settings(**APIM, profiles=DISTRIBUTED, **DB_ON,
+                           profile_overrides={"api-store": {"kubernetes": {"namespace": "store"}}})
+    hosts = {s.profile: s.database.host for s in apart.profiles}
+    assert hosts["api-store"] == "wso2am-db.default.svc" and hosts["api-publisher"] == "wso2am-db"
+
+
+def test_a_profiles_own_database_settings_are_refused(tmp_path: Path) -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, **DB_ON,
+                       profile_overrides={"api-store": {"database": {"pool": {"max_active": 10}}}})
+    assert ("wso2-kubernetes:profile_overrides.api-store.database (Pulumi.unit.yaml): is a stack-wide setting "
+            "(every profile shares one database), so profile 'api-store' cannot set its own") in message
+    assert "set it once for the stack: `wso2-kubernetes:database` in Pulumi.unit.yaml" in message
+    shutil.copytree(PROJECT_DIR / "hieradata", tmp_path / "hieradata")
+    with (tmp_path / "hieradata/wso2am/1.10.0/gateway-worker.yaml").open("a") as f:
+        f.write("database: {name: gwdb}\n")
+    message = _refused(project_dir=tmp_path, **APIM, profiles=DISTRIBUTED, **DB_ON)
+    assert "database (hieradata/wso2am/1.10.0/gateway-worker.yaml): is a stack-wide setting" in message
+
+
+def test_an_own_identity_database_is_refused_where_the_product_keeps_idn_tables_in_its_own_script() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, database={"enabled": True, "databases": {
+        "identity": {"name": "idn"}}}, database_password="unit-db-Pa55")
+    assert ("wso2-kubernetes:database.databases.identity (Pulumi.unit.yaml): wso2am ships its identity tables "
+            "(IDN_*) in dbscripts/apimgt/postgresql.sql, not in a schema of their own") in message
+    assert "remove database.databases.identity" in message
+
+
+def test_wso2am_db_can_have_its_own_name_and_pool_on_an_external_server(apim_pack: Path) -> None:
+    s = stack_settings(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "external": True, "host": "db.example.com",
+        "databases": {"product": {"WSO2AM_DB": {"name": "am_prod", "username": "am", "pool": {"max_active": 80}}}},
+    }).profiles[0]
+    doc = etree.fromstring({r.path: r.content for r in render_conf(s, apim_pack)}[
+        "repository/conf/datasources/master-datasources.xml"])
+    am, carbon = _datasource(doc, "WSO2AM_DB"), _datasource(doc, "WSO2_CARBON_DB")
+    assert (am["url"], am["username"], am["maxActive"]) == ("jdbc:postgresql://db.example.com:5432/am_prod", "am", "80")
+    assert (carbon["url"], carbon["username"], carbon["maxActive"]) == (
+        "jdbc:postgresql://db.example.com:5432/wso2carbon_db", "wso2carbon", "50")
+    embedded = stack_settings(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "databases": {"product": {"WSO2AM_DB": {"name": "am_dev"}}}}).profiles[0]
+    assert [x.database for x in schema_scripts(embedded, apim_pack)] == ["wso2carbon_db", "am_dev"]
+
+
+def test_a_product_database_the_product_does_not_have_or_a_host_for_the_embedded_server_is_refused() -> None:
+    message = _refused(**APIM, profiles=DISTRIBUTED, database_password="unit-db-Pa55", database={
+        "enabled": True, "databases": {"product": {"WSO2AM": {"name": "x"}, "WSO2AM_DB": {"host": "elsewhere"}}}})
+    assert ("wso2-kubernetes:database.databases.product.WSO2AM (Pulumi.unit.yaml): 'WSO2AM' is not a database of "
+            "wso2am. Did you mean 'WSO2AM_DB'?") in message
+    assert ("wso2-kubernetes:database.databases.product.WSO2AM_DB.host (Pulumi.unit.yaml): is set but the database "
+            "is the embedded server") in message
+    assert "2 problems in the settings" in message  # stack-wide: said once, not once per profile

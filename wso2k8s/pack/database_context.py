@@ -16,9 +16,10 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from ..products import module_for
 from ..settings.schema import Settings
 from .context import write_if_changed
-from .datasources import datasource_for, shared_datasource
+from .datasources import datasource_for, product_databases, product_datasources, shared_datasource
 from .errors import RenderError
 
 PG_VERSION = "15"  # Debian bookworm's PostgreSQL
@@ -69,15 +70,29 @@ def _script(s: Settings, pack_root: Path, rel: str, database: str) -> SchemaScri
 def schema_scripts(s: Settings, pack_root: Path) -> tuple[SchemaScript, ...]:
     """Which of the pack's scripts runs in which database: dbscripts/<type>.sql (registry and user manager
     tables) in WSO2_CARBON_DB's database and in the registry's and user store's own ones; dbscripts/identity/
-    <type>.sql (IDN_*) in the identity data's. One script runs once per database."""
-    main, identity = f"dbscripts/{s.database.type}.sql", f"dbscripts/identity/{s.database.type}.sql"
+    <type>.sql (IDN_*) in the identity data's (a product that ships them elsewhere says so in its module); each of
+    the product's own databases gets its script (API Manager: dbscripts/apimgt/<type>.sql in apimdb, IDN_*
+    included). One script runs once per database."""
+    main = f"dbscripts/{s.database.type}.sql"
+    module = module_for(s.product)
+    identity = module.identity_dbscripts if module is not None else None
     wanted = [(shared_datasource(s).database, main), (datasource_for(s, "registry").database, main),
-              (datasource_for(s, "user_store").database, main), (datasource_for(s, "identity").database, identity)]
+              (datasource_for(s, "user_store").database, main),
+              *([(datasource_for(s, "identity").database, "dbscripts/" + identity.format(type=s.database.type))]
+                if identity else []),
+              *((ds.database, d.script(s.database.type))
+                for d, ds in zip(product_databases(s), product_datasources(s), strict=True))]
     out: list[SchemaScript] = []
     for database, rel in wanted:
         if not any(x.database == database and x.file == rel for x in out):
             out.append(_script(s, pack_root, rel, database))
     return tuple(out)
+
+
+def database_resource_name(profiles: list[Settings]) -> str:
+    """The embedded server's name in the stack's state and build folder: one server per stack. A one-profile
+    stack keeps the `<profile>-database` it had before the server was shared, so its resources are not replaced."""
+    return f"{profiles[0].profile}-database" if len(profiles) == 1 else "database"
 
 
 def write_database_context(s: Settings, pack_root: Path, out: Path) -> DatabaseContext:

@@ -11,6 +11,10 @@ the WSO2 clustering guides and Puppet modules use) and only the one pointer that
   user_store  WSO2_USER_DB      user-mgt.xml: Realm/Configuration/Property[@name='dataSource']
   identity    WSO2_IDENTITY_DB  identity.xml: JDBCPersistenceManager/DataSource/Name
 
+A product's own databases (its module's `databases`: API Manager's WSO2AM_DB, `jdbc/WSO2AM_DB`) are
+datasources its pack ships; with `database.enabled` each moves to the shared server too, in a database of its
+own (`apimdb`), and the files that name it (api-manager.xml's DataSourceName) stay as shipped.
+
 Only the values the settings own change; every password is the start-time token of `database_password`.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from ..products import ProductDatabase, module_for
 from ..settings.schema import DatabaseOverride, DatabasePool, Settings
 from .jdbc import DRIVERS
 from .xmltext import Element
@@ -56,7 +61,8 @@ class DataSource:
 
 
 def database_host(s: Settings) -> str:
-    """The server's address: the user's, or the embedded server's Service (same namespace as the members)."""
+    """The server's address: the user's, or the embedded server's Service (same namespace as the members),
+    which the loader derives once for the whole stack (settings/database_checks.py stack_database_host)."""
     return s.database.host or f"{s.name}-db"
 
 
@@ -87,6 +93,24 @@ def datasource_for(s: Settings, role: Role) -> DataSource:
         return shared_datasource(s)
     name, jndi, description = OWN[role]
     return _datasource(s, name, jndi, description, f"database.databases.{role}", over)
+
+
+def product_databases(s: Settings) -> tuple[ProductDatabase, ...]:
+    """The databases only this product has (its module's), e.g. API Manager's WSO2AM_DB."""
+    module = module_for(s.product)
+    return module.databases if module is not None else ()
+
+
+def product_datasources(s: Settings) -> list[DataSource]:
+    """Each product database on the shared server (its address, user and pool) in a database of its own: the
+    module's (apimdb), or what database.databases.product.<datasource> says."""
+    out = []
+    for d in product_databases(s):
+        over = s.database.databases.product.get(d.datasource) or DatabaseOverride()
+        over = over.model_copy(update={"name": over.name or d.database})
+        out.append(_datasource(s, d.datasource, d.jndi, d.description,
+                               f"database.databases.product.{d.datasource}", over))
+    return out
 
 
 def own_roles(s: Settings) -> list[Role]:
@@ -158,6 +182,11 @@ def edit_master_datasources(c: Conf, s: Settings) -> bool:
     if len(shipped) != 1:
         raise _missing(c, f"<datasource> named {DATASOURCE}", len(shipped))
     _set_configuration(c, shipped[0], shared_datasource(s))
+    for ds in product_datasources(s):  # shipped by the product's pack: only its values change
+        found = _named(c, ds.name)
+        if len(found) != 1:
+            raise _missing(c, f"<datasource> named {ds.name}", len(found))
+        _set_configuration(c, found[0], ds)
     template = TEMPLATES.get_template(
         f"carbon-{s.server.carbon_kernel}/repository/conf/datasources/master-datasources.xml/datasource.xml.j2")
     added = []

@@ -7,7 +7,7 @@ Adding a product: README, "Another product".
 
 from __future__ import annotations
 
-from .base import ProductModule, SyntheticPack
+from .base import ProductDatabase, ProductModule, SyntheticPack
 from .wso2am import MODULE as WSO2AM
 from .wso2is import MODULE as WSO2IS
 
@@ -18,4 +18,4 @@ def module_for(product: str) -> ProductModule | None:
     return PRODUCTS.get(product)
 
 
-__all__ = ["PRODUCTS", "ProductModule", "SyntheticPack", "module_for"]
+__all__ = ["PRODUCTS", "ProductDatabase", "ProductModule", "SyntheticPack", "module_for"]

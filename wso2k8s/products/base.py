@@ -27,6 +27,21 @@ class SyntheticPack:
 
 
 @dataclass(frozen=True)
+class ProductDatabase:
+    """A database only this product has, on a datasource its pack's master-datasources.xml ships (API Manager's
+    WSO2AM_DB). With `database.enabled` that datasource moves to the shared server, in a database of its own."""
+
+    datasource: str  # the <datasource><name> in master-datasources.xml, e.g. WSO2AM_DB
+    jndi: str  # its jndiConfig name, which the product's own conf files name, e.g. jdbc/WSO2AM_DB
+    database: str  # the database on the shared server; the embedded server creates it
+    dbscripts: str  # its schema under the pack's dbscripts/, `{type}` standing for database.type
+    description: str = ""  # what it holds, for messages
+
+    def script(self, database_type: str) -> str:
+        return "dbscripts/" + self.dbscripts.format(type=database_type)
+
+
+@dataclass(frozen=True)
 class ProductModule:
     product: str  # the hieradata folder, e.g. wso2is
     display_name: str  # carbon.xml <Name> of its packs
@@ -36,3 +51,8 @@ class ProductModule:
     synthetic: SyntheticPack
     # roles the product's profiles point at one another with (`relations` in hieradata), e.g. key_manager
     relation_roles: tuple[str, ...] = ()
+    # databases beyond the Carbon kernel's (registry, user store) and the identity component's
+    databases: tuple[ProductDatabase, ...] = ()
+    # the identity component's schema under dbscripts/ (`{type}`: database.type), run in the identity data's
+    # database; None when the product keeps those tables in one of its own databases' scripts
+    identity_dbscripts: str | None = "identity/{type}.sql"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import ProductModule, SyntheticPack
+from .base import ProductDatabase, ProductModule, SyntheticPack
 from .identity_component import DATABASES, IDENTITY_XML, KEYSTORE_PASSWORD_SPOTS, edit_identity_xml
 
 if TYPE_CHECKING:
@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 API_MANAGER_XML = "repository/conf/api-manager.xml"
 
 KEY_MANAGER, GATEWAY, GATEWAY_ENDPOINT, STORE = "key_manager", "gateway", "gateway_endpoint", "store"
+# APIs, applications, subscriptions, keys: what the publisher writes and the store, key manager and gateway read.
+# api-manager.xml names it (<DataSourceName>jdbc/WSO2AM_DB</DataSourceName>), as shipped.
+WSO2AM_DB = ProductDatabase(datasource="WSO2AM_DB", jndi="jdbc/WSO2AM_DB", database="apimdb",
+                            dbscripts="apimgt/{type}.sql", description="API Manager's APIs, applications and keys")
 
 
 def _url(peer: Peer, role: str, s: Settings, port_name: str, scheme: str, path: str = "") -> str:
@@ -68,4 +72,7 @@ MODULE = ProductModule(
         keystore_password_spots=KEYSTORE_PASSWORD_SPOTS,
     ),
     relation_roles=(KEY_MANAGER, GATEWAY, GATEWAY_ENDPOINT, STORE),
+    databases=(WSO2AM_DB,),
+    # API Manager ships the identity component's tables (IDN_*) at the head of apimgt/<type>.sql, in WSO2AM_DB
+    identity_dbscripts=None,
 )

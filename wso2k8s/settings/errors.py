@@ -23,7 +23,8 @@ class SettingsError(Exception):
     """Raised before any resource is registered; carries every problem found, not just the first."""
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = list(problems)
+        # once each: a stack-wide setting (database, say) is checked with every profile and would repeat
+        self.problems = list(dict.fromkeys(problems))
         super().__init__(self.render())
 
     def render(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .availability import availability_problems
-from .database_checks import database_problems
+from .database_checks import database_problems, with_database_host
 from .entry_checks import edge_address_problems, entry_problems
 from .errors import Problem, SettingsError, did_you_mean
 from .layers import Key, Layer, Merged, dotted, merge, read_yaml_layer, walk
@@ -32,11 +32,12 @@ PROJECT = "wso2-kubernetes"
 SELECTION_KEYS = ("product", "version", "profiles", "profile_overrides")
 # Settings keys the stack chooses through the selection keys above; a layer setting them would override the choice.
 CHOSEN_KEYS = {"product": "product", "version": "version", "profile": "profiles"}
-# Settings that belong to the whole stack: one registry, one cluster, one base image for every profile. A
-# profile's own layer setting one would be silently ignored (the graph reads them once), so it is refused.
+# Settings that belong to the whole stack: one registry, one cluster, one base image, one database server for
+# every profile. A profile's own layer setting one would be silently ignored (the graph reads them once), so it is
+# refused.
 STACK_WIDE_KEYS: tuple[tuple[str, ...], ...] = (
     ("registry",), ("kubernetes", "kubeconfig"), ("kubernetes", "context"), ("base_image",), ("image_build",),
-    ("keystores",))
+    ("keystores",), ("database",))
 # Kubernetes label values: at most 63 characters, alphanumeric at both ends.
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # Registry host[:port][/path]; the scheme is not part of an image reference.
@@ -153,7 +154,7 @@ def _load(project_dir: Path, stack: str, config: Mapping[str, Any], secret_keys:
     problems += _stack_checks(loaded, stack_layer)
     problems += product_problems(loaded, origins, stack_file)
     problems += edge_address_problems(loaded, origins)
-    loaded = with_peers(loaded)
+    loaded = with_database_host(with_peers(loaded))
     plain = {k for k in SECRET_KEYS if k in config and k not in secret_keys}
     plain |= {k for k in SECRET_KEYS if k in secret_keys and k in config and k not in secrets}  # refused above
     problems += _secret_requirements(loaded, secrets, stack_file, plain)

@@ -42,6 +42,22 @@ def product_problems(loaded: list[Settings], origins: Origins, stack_file: str) 
                         f"add '{target}' to wso2-kubernetes:profiles, or remove relations.{role}")
         if s.peers:
             problem(s, "peers", "is derived from `relations`, not set", "remove it; set relations.<role>: <profile>")
+    first = loaded[0] if loaded else None  # `database` is stack-wide: one look is enough
+    module = module_for(first.product) if first else None
+    known = [d.datasource for d in module.databases] if module else []
+    for name in first.database.databases.product if first else ():
+        if name not in known:
+            assert first is not None
+            problem(first, f"database.databases.product.{name}",
+                    f"'{name}' is not a database of {first.product}.{did_you_mean(name, known)}",
+                    f"use one of {known}" if known else f"remove it: {first.product} has no databases of its own")
+    if first and module and first.database.enabled and first.database.databases.identity is not None \
+            and module.identity_dbscripts is None:
+        scripts = ", ".join(d.script(first.database.type) for d in module.databases) or "its own scripts"
+        problem(first, "database.databases.identity",
+                f"{first.product} ships its identity tables (IDN_*) in {scripts}, not in a schema of their own, so "
+                "a database of their own would have no tables", "remove database.databases.identity (the "
+                "identity data stays with the product's own database)")
     return problems
 
 

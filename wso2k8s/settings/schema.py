@@ -429,6 +429,9 @@ class Databases(Strict):
         "WSO2_USER_DB: user-mgt.xml's realm dataSource"))
     identity: DatabaseOverride | None = Field(default=None, description=(
         "WSO2_IDENTITY_DB: identity.xml JDBCPersistenceManager"))
+    product: dict[str, DatabaseOverride] = Field(default_factory=dict, description=(
+        "the product's own databases by datasource name (API Manager: WSO2AM_DB), where they differ from what its "
+        "product module says (WSO2AM_DB: apimdb on the shared server)"))
 
 
 class EmbeddedDatabase(Strict):
@@ -454,7 +457,9 @@ class Database(Strict):
         "true: your own server at host/port (nothing is created database-side but the Secret)"))
     type: Literal["postgresql", "mysql"] = Field(description=(
         "postgresql or mysql: picks the JDBC URL, driver and the pack's dbscripts"))
-    host: HostName | None = Field(default=None, description="external server; embedded: derived (`<name>-db`)")
+    host: HostName | None = Field(default=None, description=(
+        "external server; embedded: derived, one per stack (`<name>-db`; several profiles: the part of their "
+        "names they share, e.g. wso2am-db)"))
     port: TcpPort | None = Field(default=None, description="None: the type's default (5432, 3306)")
     name: SqlName = Field(description="the database")
     username: SqlName = Field(description=(

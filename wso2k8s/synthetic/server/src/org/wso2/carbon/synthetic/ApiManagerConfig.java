@@ -20,7 +20,8 @@ import org.w3c.dom.NodeList;
 /**
  * repository/conf/api-manager.xml (API Manager only): the URLs a profile calls the others by. The synthetic
  * server reads them as API Manager does and, on GET /wso2k8s/apim, calls each one that names another server,
- * so a test sees that a gateway worker reaches its key manager where the rendered file says.
+ * so a test sees that a gateway worker reaches its key manager where the rendered file says. DataSourceName
+ * names the datasource its APIs are kept in (ApiTable).
  */
 final class ApiManagerConfig {
     static final String FILE = "repository/conf/api-manager.xml";
@@ -34,6 +35,7 @@ final class ApiManagerConfig {
     };
 
     final Map<String, String> urls = new LinkedHashMap<>();
+    String dataSource = "";  // <DataSourceName>: the JNDI name of API Manager's own datasource (jdbc/WSO2AM_DB)
 
     /** Null when the pack has no api-manager.xml (not API Manager). */
     static ApiManagerConfig load(Path home) throws ServerConfig.ConfigException {
@@ -50,6 +52,10 @@ final class ApiManagerConfig {
             throw new ServerConfig.ConfigException(FILE + ": " + e.getMessage());
         }
         ApiManagerConfig c = new ApiManagerConfig();
+        Element ds = child(doc.getDocumentElement(), "DataSourceName");
+        if (ds != null) {
+            c.dataSource = ds.getTextContent().trim();
+        }
         for (String[] spec : URLS) {
             Element e = doc.getDocumentElement();
             for (int i = 1; i < spec.length && e != null; i++) {

@@ -103,7 +103,7 @@ final class CarbonDataSource {
         }
     }
 
-    private static CarbonDataSource byJndi(Path home, String jndi, String namedBy, String userStoreClass)
+    static CarbonDataSource byJndi(Path home, String jndi, String namedBy, String userStoreClass)
             throws ServerConfig.ConfigException {
         Element root = parse(home.resolve("repository/conf/datasources/master-datasources.xml"));
         for (Element ds : ServerConfig.children(ServerConfig.child(root, "datasources"), "datasource")) {

@@ -63,6 +63,7 @@ public final class CarbonServer {
     private final java.util.List<CarbonDataSource> datasources = new java.util.ArrayList<>();  // all, watched
     private JdbcUserStore users;
     private ApiManagerConfig apiManager;  // API Manager packs only
+    private ApiTable apis;  // API Manager's AM_API, when its datasource is a shared database
     private SSLContext clientTls;  // what this server's own HTTPS calls trust: carbon.xml TrustStore
     private String membershipProblem;   // for schemes the synthetic server does not implement
     private volatile boolean up;
@@ -137,22 +138,38 @@ public final class CarbonServer {
         } catch (ServerConfig.ConfigException e) {
             throw new StartupException(e.getMessage());
         }
+        CarbonDataSource apiData = null;  // api-manager.xml's DataSourceName (API Manager only)
         try {
+            apiManager = ApiManagerConfig.load(config.home);
             database = CarbonDataSource.load(config.home);  // the realm's datasource (user-mgt.xml)
             if (database != null) {
                 datasources.add(database);
             }
-            for (CarbonDataSource ds : CarbonDataSource.others(config.home)) {  // registry.xml, identity.xml
+            List<CarbonDataSource> others = new ArrayList<>(CarbonDataSource.others(config.home));  // registry, identity
+            if (apiManager != null && !apiManager.dataSource.isEmpty()) {
+                apiData = CarbonDataSource.byJndi(config.home, apiManager.dataSource, "api-manager.xml DataSourceName",
+                        "");
+                if (apiData != null) {
+                    others.add(apiData);
+                }
+            }
+            for (CarbonDataSource ds : others) {
                 CarbonDataSource same = datasources.stream().filter(d -> d.name.equals(ds.name)).findFirst()
                         .orElse(null);
                 if (same == null) {
                     datasources.add(ds);
                 } else {
                     same.registry |= ds.registry;  // one datasource, several uses
+                    if (ds == apiData) {
+                        apiData = same;
+                    }
                 }
             }
         } catch (ServerConfig.ConfigException e) {
             throw new StartupException(e.getMessage());
+        }
+        if (apiData != null) {
+            apis = new ApiTable(apiData, console::credentialsMatch);
         }
         for (CarbonDataSource ds : datasources) {
             ds.watch();
@@ -170,11 +187,6 @@ public final class CarbonServer {
             }
         }
 
-        try {
-            apiManager = ApiManagerConfig.load(config.home);
-        } catch (ServerConfig.ConfigException e) {
-            throw new StartupException(e.getMessage());
-        }
         clientTls = trustTls();
         int http = port(config.httpPort, "HTTP (catalina-server.xml http Connector @port)");
         int https = port(config.httpsPort, "HTTPS (catalina-server.xml https Connector @port)");
@@ -503,7 +515,8 @@ public final class CarbonServer {
             ex.getResponseHeaders().set("X-Carbon-Product", config.productName + " " + config.productVersion);
             // Which member answered (its pod IP): what the edge tests count stickiness and spread by.
             ex.getResponseHeaders().set("X-Synthetic-Member", selfIp);
-            if (console.handle(ex, path) || (users != null && users.handle(ex, path))) {
+            if (console.handle(ex, path) || (users != null && users.handle(ex, path))
+                    || (apis != null && apis.handle(ex, path))) {
                 return;
             }
             if (!method.equals("GET") && !method.equals("HEAD")) {

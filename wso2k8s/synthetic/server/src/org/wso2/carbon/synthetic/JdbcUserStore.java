@@ -169,21 +169,27 @@ final class JdbcUserStore {
     }
 
     private boolean authorised(HttpExchange ex) {
+        return authorisedUser(ex, admin) != null;
+    }
+
+    /** The user of a Basic Authorization header whose credentials `admin` accepts; null otherwise. */
+    static String authorisedUser(HttpExchange ex, BiPredicate<String, String> admin) {
         String h = ex.getRequestHeaders().getFirst("Authorization");
         if (h == null || !h.startsWith("Basic ")) {
-            return false;
+            return null;
         }
         String pair;
         try {
             pair = new String(Base64.getDecoder().decode(h.substring(6).trim()), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return false;
+            return null;
         }
         int colon = pair.indexOf(':');
-        return colon > 0 && admin.test(pair.substring(0, colon), pair.substring(colon + 1));
+        return colon > 0 && admin.test(pair.substring(0, colon), pair.substring(colon + 1))
+                ? pair.substring(0, colon) : null;
     }
 
-    private static Map<String, String> form(HttpExchange ex) throws IOException {
+    static Map<String, String> form(HttpExchange ex) throws IOException {
         Map<String, String> out = new LinkedHashMap<>();
         try (InputStream in = ex.getRequestBody()) {
             String body = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
@@ -198,7 +204,7 @@ final class JdbcUserStore {
         return out;
     }
 
-    private static void send(HttpExchange ex, int code, Map<String, ?> body) throws IOException {
+    static void send(HttpExchange ex, int code, Map<String, ?> body) throws IOException {
         byte[] bytes = (Json.write(new LinkedHashMap<>(body)) + "\n").getBytes(StandardCharsets.UTF_8);
         ex.getResponseHeaders().set("Content-Type", "application/json");
         ex.sendResponseHeaders(code, bytes.length);
