@@ -62,7 +62,11 @@ for profile in $(jq -r 'keys_unsorted[]' <<<"$URLS"); do
     [ "$members" -ge "$expected" ] && break
     sleep 1
   done
-  summary+=("$url   ($profile; members seen by the answering pod: $members of $expected)")
+  if [ "$members" -gt "$expected" ]; then  # e.g. API Manager's gateway manager and workers: one clustering domain
+    summary+=("$url   ($profile; members seen by the answering pod: $members, $expected of them this profile's, the others share its clustering domain)")
+  else
+    summary+=("$url   ($profile; members seen by the answering pod: $members of $expected)")
+  fi
 done
 step "done"
 echo "Carbon console (namespace $NS):"
