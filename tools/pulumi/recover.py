@@ -105,6 +105,12 @@ def kubeconfig_of(deployment: dict[str, Any]) -> str | None:
     return os.environ.get("KUBECONFIG")
 
 
+def delete_command(kubeconfig: str | None, target: list[str]) -> list[str]:
+    """`kubectl delete` of one object (kubectl_target), waiting until it is gone."""
+    return ["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else []), "delete", "--ignore-not-found",
+            "--wait=true", "--timeout=120s", *target]
+
+
 def orphan_deletes(deployment: dict[str, Any]) -> list[list[str]]:
     """kubectl commands deleting the objects of pending creates (they are in no state yet)."""
     kubeconfig = kubeconfig_of(deployment)
@@ -114,8 +120,7 @@ def orphan_deletes(deployment: dict[str, Any]) -> list[list[str]]:
         resource = op.get("resource", {})
         target = kubectl_target(resource) if op.get("type") == "creating" else None
         if target and kubernetes_id(resource) not in recorded:  # never one the state holds
-            commands.append(["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else []), "delete",
-                             "--ignore-not-found", "--wait=true", "--timeout=120s", *target])
+            commands.append(delete_command(kubeconfig, target))
     return commands
 
 
@@ -201,8 +206,7 @@ def delete_unrecorded(deployment: dict[str, Any], quiet: dict[str, Any]) -> None
             kind, ns, name = orphan.split("/", 2)
             print(f"wso2-kubernetes: deleting {orphan}: made by an interrupted update, in no state",
                   file=sys.stderr)
-            subprocess.run([*base, "delete", "--ignore-not-found", "--wait=true", "--timeout=120s", kind, name,
-                            "-n", ns], check=False, **quiet)
+            subprocess.run(delete_command(kubeconfig, [kind, name, "-n", ns]), check=False, **quiet)
 
 
 def main(argv: list[str]) -> int:
@@ -251,8 +255,7 @@ def main(argv: list[str]) -> int:
     for failed in (r.failed for r in rolled_back):
         target = kubectl_target(failed)
         if target:
-            subprocess.run(["kubectl", *([f"--kubeconfig={kubeconfig}"] if kubeconfig else []), "delete",
-                            "--ignore-not-found", "--wait=true", "--timeout=120s", *target], check=False, **quiet)
+            subprocess.run(delete_command(kubeconfig, target), check=False, **quiet)
     return 0
 
 
