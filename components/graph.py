@@ -160,8 +160,7 @@ def _profile(p: PreparedProfile, base: BaseImage, registry: RegistryTarget, prov
              database: EmbeddedDatabase | None = None) -> ProfileGraph:
     s, secrets = p.settings, prepared.stack.secrets
     labels = labels_for(s, prepared.stack.stack)
-    scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
-                                    depends_on=[namespace] if namespace is not None else [])
+    scoped = _scoped(provider, namespace)
     image = ProductImage(f"{s.profile}-image", ProductImageArgs(
         p.product_context, image_repository(s), s.product_image.tag, base, registry, s.image_build,
         confdiff.packed(confdiff.rendered_files(p.product_context))))
@@ -232,14 +231,19 @@ def _database(prepared: PreparedStack, registry: RegistryTarget, provider: k8s.P
         labels["app.kubernetes.io/instance"] = f"{host}-{prepared.stack.stack}"
         del labels["wso2k8s.io/profile"]
     namespace = namespaces.get(s.kubernetes.namespace)
-    scoped = pulumi.ResourceOptions(providers={"kubernetes": provider},
-                                    depends_on=[namespace] if namespace is not None else [])
+    scoped = _scoped(provider, namespace)
     return EmbeddedDatabase(database_resource_name(profiles), EmbeddedDatabaseArgs(
         service_name=host, namespace=s.kubernetes.namespace, labels=labels, context=prepared.database,
         image_name=registry.image_name(emb.image.name, emb.image.tag), registry=registry, build=s.image_build,
         user_id=emb.user_id, database=s.database.name, username=s.database.username,
         password=pulumi.Output.secret(password), storage=emb.storage, storage_class=emb.storage_class,
         resources=emb.resources), opts=scoped)
+
+
+def _scoped(provider: k8s.Provider, namespace: k8s.core.v1.Namespace | None) -> pulumi.ResourceOptions:
+    """Objects in the stack's cluster, after their namespace when the stack creates it."""
+    return pulumi.ResourceOptions(providers={"kubernetes": provider},
+                                  depends_on=[namespace] if namespace is not None else [])
 
 
 def _registry(s: Settings, password: str | None) -> RegistryTarget:
