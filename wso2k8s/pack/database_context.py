@@ -17,6 +17,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..products import module_for
+from ..products.base import dbscript
 from ..settings.schema import Settings
 from .context import write_if_changed
 from .datasources import datasource_for, product_databases, product_datasources, shared_datasource
@@ -78,7 +79,7 @@ def schema_scripts(s: Settings, pack_root: Path) -> tuple[SchemaScript, ...]:
     identity = module.identity_dbscripts if module is not None else None
     wanted = [(shared_datasource(s).database, main), (datasource_for(s, "registry").database, main),
               (datasource_for(s, "user_store").database, main),
-              *([(datasource_for(s, "identity").database, "dbscripts/" + identity.format(type=s.database.type))]
+              *([(datasource_for(s, "identity").database, dbscript(identity, s.database.type))]
                 if identity else []),
               *((ds.database, d.script(s.database.type))
                 for d, ds in zip(product_databases(s), product_datasources(s), strict=True))]

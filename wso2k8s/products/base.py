@@ -38,7 +38,12 @@ class ProductDatabase:
     description: str = ""  # what it holds, for messages
 
     def script(self, database_type: str) -> str:
-        return "dbscripts/" + self.dbscripts.format(type=database_type)
+        return dbscript(self.dbscripts, database_type)
+
+
+def dbscript(pattern: str, database_type: str) -> str:
+    """A schema script's pack path from its pattern under dbscripts/ (`{type}`: database.type)."""
+    return "dbscripts/" + pattern.format(type=database_type)
 
 
 @dataclass(frozen=True)
